@@ -1,0 +1,359 @@
+// EventLog: the append-only, hash-chained log of jobledger events on one RocksDB
+// instance.
+//
+// Every append is one RocksDB WriteBatch holding the events, their stream and time
+// index entries, the idempotency record and the new chain head: it lands whole or
+// not at all. Sequence numbers are dense, start at 1 and never repeat. recordedAt
+// never decreases: a clock that steps back is clamped to the previous event's time
+// and the event records the reading it replaced (Event::clamped_from_micros).
+//
+// Thread safety: every method may be called from any thread. Appends are serialised
+// internally; reads never wait for an append's disk write. A cursor is used by one
+// thread at a time. Every cursor must be destroyed before its EventLog.
+//
+// The on-disk grammar is in ledger/internal/keys.h; the chain in
+// ledger/internal/hash_chain.h.
+
+#ifndef JOBLEDGER_LEDGER_EVENT_LOG_H_
+#define JOBLEDGER_LEDGER_EVENT_LOG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/clock.h"
+#include "ledger/event.h"
+#include "ledger/status.h"
+
+namespace jobledger {
+
+inline constexpr uint64_t kMaxSequence = std::numeric_limits<uint64_t>::max();
+
+enum class OpenMode {
+  kReadWrite,  // the one writer; creates the ledger if missing (see options)
+  kReadOnly,   // a frozen view as of the open; RocksDB calls this undefined beside a
+               // live writer, so tools prefer kSecondary when one may be running
+  kSecondary,  // follows a live writer in another process; see CatchUpWithPrimary()
+};
+
+enum class Durability {
+  kDefault,  // EventLogOptions::sync decides
+  kSync,     // the append returns after the WAL reached stable storage
+  kNoSync,   // the append returns after the write reached the OS
+};
+
+struct EventLogOptions {
+  // Stamps recordedAt. Not owned; must outlive the log.
+  // Default: nullptr, meaning the system's real-time clock.
+  const Clock* clock = nullptr;
+
+  // Whether appends with Durability::kDefault sync the WAL before returning.
+  // Default: true.
+  bool sync = true;
+
+  // kReadWrite only: create the ledger folder if it does not exist.
+  // Default: true.
+  bool create_if_missing = true;
+
+  // kSecondary only: a folder for the secondary instance's own info log; must not be
+  // the ledger folder. Default: "", meaning a fresh temporary folder, removed when
+  // the log is closed.
+  std::string secondary_path;
+};
+
+// Which event a derived event was caused by.
+struct CauseRef {
+  enum class Kind { kNone, kSequence, kBatchIndex };
+  Kind kind = Kind::kNone;
+  uint64_t value = 0;
+
+  static CauseRef None() { return {}; }
+  // An event already in the log.
+  static CauseRef Sequence(uint64_t sequence) { return {Kind::kSequence, sequence}; }
+  // An earlier event of the same append (0-based index into AppendRequest::events).
+  static CauseRef InBatch(size_t index) { return {Kind::kBatchIndex, index}; }
+};
+
+struct NewEvent {
+  std::string actor;  // 1..256 bytes: a principal, or system:timeout, system:abort, ...
+  CauseRef cause;
+  EventBody body;     // must not be UnknownEvent
+};
+
+// The expected version of a job's stream: the sequence of the last event in it, 0 for
+// a job with no events yet.
+struct StreamExpectation {
+  std::string job_id;
+  uint64_t last_sequence = 0;
+};
+
+struct AppendRequest {
+  std::vector<NewEvent> events;  // 1..kMaxEventsPerAppend
+  // Idempotency key, 0..255 bytes. If an append with this id is already in the log,
+  // Append returns its original sequences and appends nothing. Stamped on every event.
+  std::string request_id;
+  // Every expectation must hold, or nothing is appended (kAborted,
+  // VersionConflictException).
+  std::vector<StreamExpectation> expected;
+  Durability durability = Durability::kDefault;
+};
+
+inline constexpr size_t kMaxEventsPerAppend = 100000;
+inline constexpr size_t kMaxActorBytes = 256;
+inline constexpr size_t kMaxRequestIdBytes = 255;
+
+struct AppendResult {
+  uint64_t first_sequence = 0;
+  uint64_t last_sequence = 0;
+  int64_t recorded_at_micros = 0;
+  bool duplicate = false;  // true: answered from the log for a known request_id
+};
+
+// The head of the chain: the last event's sequence and hash (0 and zeros when empty).
+struct Head {
+  uint64_t sequence = 0;
+  Hash hash{};
+  int64_t recorded_at_micros = 0;
+};
+
+// What to keep elsewhere to check the log later: (head sequence, head hash).
+struct Digest {
+  uint64_t sequence = 0;
+  Hash hash{};
+  friend bool operator==(const Digest&, const Digest&) = default;
+};
+
+enum class StreamKind { kJob, kThing };
+
+// A forward cursor over events [from, to]. States:
+//   kPositioned: event() is the current event;
+//   kCaughtUp:   no further event in range exists yet; Next() looks again (a live
+//                log may have grown), so a cursor can follow a writer;
+//   kFailed:     status() says why (kDataLoss naming the sequence, or I/O); final.
+class EventCursor {
+ public:
+  enum class State { kPositioned, kCaughtUp, kFailed };
+  virtual ~EventCursor() = default;
+  virtual State state() const = 0;
+  // Requires state() == kPositioned.
+  virtual const Event& event() const = 0;
+  // OK unless state() == kFailed.
+  virtual const Status& status() const = 0;
+  // From kPositioned: the next event. From kCaughtUp: looks for new events.
+  // From kFailed: no-op.
+  virtual void Next() = 0;
+};
+
+enum class VerifyProblem {
+  kNone,
+  kDecodeFailed,       // stored bytes are not a valid event
+  kHashMismatch,       // an event's bytes do not hash to its stored hash (altered event)
+  kChainBroken,        // an event's previousHash is not its predecessor's hash
+  kMissingEvent,       // a hole in the sequence
+  kHeadMismatch,       // the stored head disagrees with the last event
+  kDigestMismatch,     // the event at the digest's sequence has another hash
+  kTruncated,          // the digest's sequence is beyond the head
+  kStorageCorruption,  // RocksDB reported corruption while reading
+};
+std::string_view VerifyProblemName(VerifyProblem problem);
+
+struct VerifyOptions {
+  uint64_t from = 1;            // first sequence to check
+  uint64_t to = kMaxSequence;   // last sequence to check (clamped to the head)
+  // An earlier digest to check the log against.
+  std::optional<Digest> digest;
+  // Called every few thousand events and at the end with (checked, total).
+  std::function<void(uint64_t, uint64_t)> progress;
+};
+
+struct VerifyResult {
+  bool ok() const { return problem == VerifyProblem::kNone; }
+  uint64_t events_checked = 0;
+  uint64_t from = 0;
+  uint64_t to = 0;
+  Hash last_hash{};             // hash of event `to`
+  VerifyProblem problem = VerifyProblem::kNone;
+  uint64_t first_bad_sequence = 0;
+  std::string detail;           // a sentence naming what was found
+};
+
+// An upper layer's column family (the ledger's write-side state, a projection),
+// opened with EventLog::OpenFamily. Its rows are written only inside an append, so
+// they always agree with the events that caused them.
+struct FamilyId {
+  uint32_t value = 0;
+  friend bool operator==(const FamilyId&, const FamilyId&) = default;
+};
+
+// Iterates the rows of one family whose keys start with a prefix, in key order.
+// Check status() when Valid() turns false: a storage error also ends iteration.
+class RowIterator {
+ public:
+  virtual ~RowIterator() = default;
+  virtual void Seek(std::string_view key) = 0;         // first row >= key
+  virtual void SeekForPrev(std::string_view key) = 0;  // last row <= key
+  virtual void SeekToFirst() = 0;
+  virtual void SeekToLast() = 0;
+  virtual bool Valid() const = 0;
+  virtual std::string_view key() const = 0;    // requires Valid()
+  virtual std::string_view value() const = 0;  // requires Valid()
+  virtual void Next() = 0;
+  virtual void Prev() = 0;
+  virtual Status status() const = 0;
+};
+
+// Reads and writes rows of upper layers' families inside one atomic write; reads see
+// the write's own pending rows.
+class RowTxn {
+ public:
+  virtual ~RowTxn() = default;
+  virtual Status Put(FamilyId family, std::string_view key, std::string_view value) = 0;
+  virtual Status Delete(FamilyId family, std::string_view key) = 0;
+  virtual StatusOr<std::optional<std::string>> Get(FamilyId family,
+                                                   std::string_view key) const = 0;
+  virtual std::unique_ptr<RowIterator> Scan(FamilyId family, std::string_view prefix) const = 0;
+};
+
+// One append in the making, handed to a DecideFn under the log's append lock. The
+// decide step reads state (seeing its own writes), adds events and writes rows; all
+// of it is committed in one WriteBatch if it returns OK, and nothing if it fails.
+// Valid only during the DecideFn call.
+class AppendTxn : public RowTxn {
+ public:
+  // The recordedAt every event of this append gets (the clock, clamped).
+  virtual int64_t now_micros() const = 0;
+  // The sequence the next Add will be given.
+  virtual uint64_t next_sequence() const = 0;
+  // Adds an event and returns its sequence. `event.cause` may name any earlier
+  // sequence, including events added before in this transaction.
+  virtual StatusOr<uint64_t> Add(const NewEvent& event) = 0;
+  // The events added so far, as they will be stored.
+  virtual const std::vector<Event>& events() const = 0;
+};
+
+// Decides what to append. Returning a non-OK status rejects the append (nothing is
+// written; the status is returned to the caller). Adding no event writes nothing.
+using DecideFn = std::function<Status(AppendTxn&)>;
+
+// Observes every append inside its transaction, after the DecideFn, to fold the new
+// events into rows of its own (inline projections). A failure rejects the append.
+class AppendObserver {
+ public:
+  virtual ~AppendObserver() = default;
+  virtual Status OnAppend(AppendTxn& txn) = 0;
+};
+
+struct AppendOptions {
+  std::string request_id;  // as AppendRequest::request_id
+  Durability durability = Durability::kDefault;
+};
+
+class EventLog {
+ public:
+  // Opens (and with kReadWrite, creates) the ledger in folder `path`. Errors:
+  // kNotFound (no ledger there), kFailedPrecondition (another format version, or not
+  // a ledger), kUnavailable (another process holds it read-write), kDataLoss
+  // (corrupted WAL middle, or a head that disagrees with the events).
+  static StatusOr<std::unique_ptr<EventLog>> Open(const EventLogOptions& options,
+                                                  std::string_view path,
+                                                  OpenMode mode = OpenMode::kReadWrite);
+
+  EventLog(const EventLog&) = delete;
+  EventLog& operator=(const EventLog&) = delete;
+  virtual ~EventLog() = default;
+
+  virtual OpenMode mode() const = 0;
+  virtual const std::string& path() const = 0;
+
+  // Appends all events of `request` or none. Errors: kInvalidArgument (a malformed
+  // request, named field), kAborted with VersionConflictException (an expectation
+  // failed), kFailedPrecondition (not a read-write log), or the storage error. On any
+  // error nothing was appended and the head is unchanged.
+  virtual StatusOr<AppendResult> Append(const AppendRequest& request) = 0;
+
+  virtual Head head() const = 0;
+  Digest digest() const {
+    Head h = head();
+    return Digest{h.sequence, h.hash};
+  }
+
+  // The event at `sequence`. kNotFound outside 1..head; kDataLoss if it fails to decode.
+  virtual StatusOr<Event> Read(uint64_t sequence) const = 0;
+
+  // A cursor over [from, to], positioned on the first event (or caught up).
+  virtual std::unique_ptr<EventCursor> NewCursor(uint64_t from = 1,
+                                                 uint64_t to = kMaxSequence) const = 0;
+
+  // The sequences of the events in the stream of `id` (a jobId or a thingName) within
+  // [from, to], in order, at most `limit` of them.
+  virtual StatusOr<std::vector<uint64_t>> StreamSequences(
+      StreamKind kind, std::string_view id, uint64_t from = 1, uint64_t to = kMaxSequence,
+      size_t limit = std::numeric_limits<size_t>::max()) const = 0;
+
+  // Those events themselves.
+  virtual StatusOr<std::vector<Event>> ReadStream(
+      StreamKind kind, std::string_view id, uint64_t from = 1, uint64_t to = kMaxSequence,
+      size_t limit = std::numeric_limits<size_t>::max()) const = 0;
+
+  // The last sequence in the stream of `id` at or before `at`; 0 if none. This is the
+  // stream's version for StreamExpectation.
+  virtual StatusOr<uint64_t> LastInStream(StreamKind kind, std::string_view id,
+                                          uint64_t at = kMaxSequence) const = 0;
+
+  // The last sequence recorded at or before `micros`; 0 if none.
+  virtual StatusOr<uint64_t> LastSequenceAtOrBefore(int64_t micros) const = 0;
+
+  // Recomputes the hash chain over [options.from, options.to]; see VerifyProblem.
+  // Problems found are in the result; the Status is for failures to run at all.
+  virtual StatusOr<VerifyResult> Verify(const VerifyOptions& options = {}) const = 0;
+
+  // kSecondary only: applies what the writer has made durable since the last call.
+  // Not to be called concurrently with reads that must see one consistent state.
+  virtual Status CatchUpWithPrimary() = 0;
+
+  // ---- transactions and families of upper layers ----
+
+  // Runs `decide` under the append lock and commits what it added. A known
+  // options.request_id returns the original result without calling `decide`. An
+  // append that adds no event returns a result with first_sequence = head + 1 and
+  // last_sequence = head.
+  virtual StatusOr<AppendResult> Append(const AppendOptions& options, const DecideFn& decide) = 0;
+
+  // Opens the column family `name` ([a-z0-9_.-]+, not one of the log's own),
+  // creating it in a read-write log. kNotFound in other modes when it does not exist.
+  virtual StatusOr<FamilyId> OpenFamily(std::string_view name) = 0;
+  // Drops a family and all its rows. The id must not be used afterwards.
+  virtual Status DropFamily(FamilyId family) = 0;
+  // The names of every family of upper layers in this ledger.
+  virtual std::vector<std::string> FamilyNames() const = 0;
+
+  // Writes rows outside an append, under the append lock (no append interleaves):
+  // for filling a derived family from the log (a rebuild, a catch-up), never for rows
+  // that must agree with a new event. All of `fill`'s writes land in one batch.
+  virtual Status WriteRows(const std::function<Status(RowTxn&)>& fill,
+                           Durability durability = Durability::kDefault) = 0;
+
+  virtual StatusOr<std::optional<std::string>> GetRow(FamilyId family,
+                                                      std::string_view key) const = 0;
+  virtual std::unique_ptr<RowIterator> ScanRows(FamilyId family,
+                                                std::string_view prefix) const = 0;
+
+  // Observers run in registration order in every later append. Not owned; each must
+  // outlive the log or be removed first. Not thread-safe against concurrent appends:
+  // register before appending.
+  virtual void AddObserver(AppendObserver* observer) = 0;
+  virtual void RemoveObserver(AppendObserver* observer) = 0;
+
+ protected:
+  EventLog() = default;
+};
+
+}  // namespace jobledger
+
+#endif  // JOBLEDGER_LEDGER_EVENT_LOG_H_

@@ -1,0 +1,94 @@
+// The decide step of the Ledger's commands: given the current write-side state inside
+// an append transaction, check a command against the rules and add the events it
+// causes. Every event added is folded into the state at once (fold.h), so a derived
+// consequence is decided against the state its trigger left behind.
+
+#ifndef JOBLEDGER_LEDGER_INTERNAL_DECIDE_H_
+#define JOBLEDGER_LEDGER_INTERNAL_DECIDE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ledger/commands.h"
+#include "ledger/event_log.h"
+#include "ledger/internal/state.h"
+#include "ledger/status.h"
+#include "ledger/validation.h"
+
+namespace jobledger::internal {
+
+// Actors of derived events.
+inline constexpr std::string_view kActorRollout = "system:rollout";
+inline constexpr std::string_view kActorTimeout = "system:timeout";
+inline constexpr std::string_view kActorAbort = "system:abort";
+inline constexpr std::string_view kActorCompletion = "system:completion";
+inline constexpr std::string_view kActorCancel = "system:cancel";
+inline constexpr std::string_view kActorMembership = "system:membership";
+inline constexpr std::string_view kAbortReasonCode = "ABORT_CRITERIA_MET";
+
+class Decider {
+ public:
+  Decider(AppendTxn& txn, FamilyId state, const EventLog& log, const ValidationContext& context,
+          std::string actor)
+      : txn_(txn), store_(&txn, state), log_(log), context_(context), actor_(std::move(actor)) {}
+
+  StatusOr<JobReference> CreateJob(const CreateJobRequest& r);
+  Status UpdateJob(const UpdateJobRequest& r);
+  StatusOr<JobReference> CancelJob(const CancelJobRequest& r);
+  Status DeleteJob(const DeleteJobRequest& r);
+  StatusOr<JobReference> AssociateTargets(const AssociateTargetsWithJobRequest& r);
+  Status CancelJobExecution(const CancelJobExecutionRequest& r);
+  Status DeleteJobExecution(const DeleteJobExecutionRequest& r);
+  StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(const UpdateJobExecutionRequest& r);
+  StatusOr<StartNextPendingJobExecutionResponse> StartNext(
+      const StartNextPendingJobExecutionRequest& r);
+  Status AddThingToThingGroup(const ThingGroupMembershipRequest& r);
+  Status RemoveThingFromThingGroup(const ThingGroupMembershipRequest& r);
+  Status DeleteThing(const DeleteThingRequest& r);
+  // Processes what is due at or before `now`, stopping once about `max_events` events
+  // were added. Sets *more when something due remains.
+  Status Advance(int64_t now, size_t max_events, bool* more);
+
+  // The device-plane view of an execution, with its job's document.
+  StatusOr<DeviceJobExecution> DeviceView(const ExecutionId& id, const ExecState& exec,
+                                          const JobState& job) const;
+
+ private:
+  StatusOr<uint64_t> Emit(std::string_view actor, uint64_t cause, EventBody body);
+  StatusOr<JobState> RequireJob(std::string_view job_id) const;
+  StatusOr<std::pair<int64_t, ExecState>> RequireExecution(std::string_view job_id,
+                                                          std::string_view thing,
+                                                          std::optional<int64_t> number) const;
+  StatusOr<uint64_t> Queue(std::string_view job_id, std::string_view thing,
+                           std::string_view target, uint64_t cause, std::string_view actor);
+  // Whether a thing joining a target of the job gets a new execution: it has none, or
+  // its latest was REMOVED.
+  StatusOr<bool> ShouldQueue(std::string_view job_id, std::string_view thing) const;
+  StatusOr<bool> StillTargeted(const JobState& job, std::string_view thing) const;
+  // The things a target list reaches now, in order, each once, with the target that
+  // brought it in.
+  StatusOr<std::vector<PlannedExecution>> Resolve(const std::vector<std::string>& targets) const;
+
+  // After an execution of `job_id` changed (by the event `trigger`): the abort check
+  // (if it became terminal) and the SNAPSHOT completion check.
+  Status AfterExecutionChange(std::string_view job_id, uint64_t trigger, bool became_terminal);
+  Status CheckAbort(std::string_view job_id, uint64_t trigger);
+  Status CheckCompletion(std::string_view job_id, uint64_t trigger);
+  // Cancels the job's QUEUED executions (and IN_PROGRESS ones with force).
+  Status CancelExecutions(std::string_view job_id, bool force, uint64_t cause,
+                          std::string_view actor);
+  Status RunRolloutWindow(std::string_view job_id, uint64_t cause);
+  Status TimeOut(const DueTimer& timer);
+
+  AppendTxn& txn_;
+  StateStore store_;
+  const EventLog& log_;
+  const ValidationContext& context_;
+  std::string actor_;
+};
+
+}  // namespace jobledger::internal
+
+#endif  // JOBLEDGER_LEDGER_INTERNAL_DECIDE_H_

@@ -1,0 +1,30 @@
+// RowIterator over one column family's rows with a key prefix, optionally merged with
+// a transaction's pending writes (which win over stored rows; a pending delete hides
+// the stored row).
+
+#ifndef JOBLEDGER_LEDGER_INTERNAL_ROW_ITERATOR_H_
+#define JOBLEDGER_LEDGER_INTERNAL_ROW_ITERATOR_H_
+
+#include <rocksdb/iterator.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ledger/event_log.h"
+
+namespace jobledger::internal {
+
+// Pending writes of a transaction, sorted by key; nullopt is a delete.
+using PendingRows = std::vector<std::pair<std::string, std::optional<std::string>>>;
+
+// Takes ownership of `base`, which iterates the whole column family. Only rows whose
+// keys start with `prefix` are visible.
+std::unique_ptr<RowIterator> NewMergingRowIterator(std::unique_ptr<rocksdb::Iterator> base,
+                                                   std::string prefix, PendingRows pending);
+
+}  // namespace jobledger::internal
+
+#endif  // JOBLEDGER_LEDGER_INTERNAL_ROW_ITERATOR_H_

@@ -1,0 +1,475 @@
+#include "ledger/ledger.h"
+
+#include <mutex>
+
+#include "ledger/internal/decide.h"
+#include "ledger/internal/fold.h"
+#include "ledger/internal/state.h"
+#include "ledger/validation.h"
+
+namespace jobledger {
+namespace {
+
+using internal::Decider;
+using internal::ExecState;
+using internal::ExecutionId;
+using internal::JobState;
+using internal::StateStore;
+
+// Events folded per batch when the state is rebuilt or checked from the log.
+constexpr uint64_t kFoldChunk = 4096;
+// Events per append when AdvanceTo works through a large backlog.
+constexpr size_t kAdvanceChunk = 10000;
+
+JobStateView ToView(std::string_view job_id, const JobState& j) {
+  JobStateView v;
+  v.job_id = std::string(job_id);
+  v.created_sequence = j.incarnation;
+  v.status = j.status;
+  v.target_selection = j.target_selection;
+  v.targets = j.targets;
+  v.force_canceled = j.force_canceled;
+  v.reason_code = j.reason_code;
+  v.comment = j.comment;
+  v.created_at_micros = j.created_at;
+  v.last_updated_at_micros = j.last_updated_at;
+  v.completed_at_micros = j.completed_at;
+  v.counts = j.counts;
+  v.rollout_pending = j.rollout_pending;
+  v.rollout_rate_per_minute = j.rollout_config ? internal::RolloutRate(j) : 0;
+  return v;
+}
+
+ExecutionStateView ToView(const ExecutionId& id, const ExecState& e) {
+  ExecutionStateView v;
+  v.job_id = id.job_id;
+  v.thing_name = id.thing_name;
+  v.execution_number = id.execution_number;
+  v.status = e.status;
+  v.version_number = e.version;
+  v.status_details = e.status_details;
+  v.force_canceled = e.force_canceled;
+  v.queued_at_micros = e.queued_at;
+  v.started_at_micros = e.started_at;
+  v.last_updated_at_micros = e.last_updated_at;
+  v.deadline_micros = e.deadline();
+  return v;
+}
+
+std::string HexKey(std::string_view key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : key) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f) {
+      out.push_back(c);
+    } else {
+      out += "\\x";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xf]);
+    }
+  }
+  return out;
+}
+
+class LedgerImpl final : public Ledger {
+ public:
+  LedgerImpl(std::unique_ptr<EventLog> log, FamilyId state, const LedgerOptions& options)
+      : log_(std::move(log)), state_(state) {
+    context_.region = options.region;
+    context_.account_id = options.account_id;
+    context_.limits = options.limits;
+  }
+
+  // Folds the whole log into `family` (which must be empty), in chunks.
+  Status FoldLogInto(FamilyId family, uint64_t* folded) {
+    const uint64_t head = log_->head().sequence;
+    uint64_t next = 1;
+    while (next <= head) {
+      const uint64_t last = std::min(head, next + kFoldChunk - 1);
+      JOBLEDGER_RETURN_IF_ERROR(log_->WriteRows(
+          [&](RowTxn& txn) -> Status {
+            StateStore store(&txn, family);
+            auto cursor = log_->NewCursor(next, last);
+            for (; cursor->state() == EventCursor::State::kPositioned; cursor->Next()) {
+              JOBLEDGER_RETURN_IF_ERROR(internal::ApplyEvent(cursor->event(), store));
+            }
+            return cursor->status();
+          },
+          Durability::kNoSync));
+      next = last + 1;
+    }
+    *folded = head;
+    return Status();
+  }
+
+  // ---- commands ----
+
+  template <typename Result, typename Fn>
+  StatusOr<std::pair<Result, AppendResult>> Run(const RequestContext& context, Fn&& fn) {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(context, context_));
+    std::optional<Result> result;
+    AppendOptions options;
+    options.request_id = context.request_id;
+    JOBLEDGER_ASSIGN_OR_RETURN(
+        AppendResult appended, log_->Append(options, [&](AppendTxn& txn) -> Status {
+          Decider decider(txn, state_, *log_, context_, context.actor);
+          StatusOr<Result> r = fn(decider);
+          if (!r.ok()) return r.status();
+          result = std::move(r).value();
+          return Status();
+        }));
+    NotifyDue(appended);
+    if (appended.duplicate || !result) {
+      // A retried request: nothing was decided; the caller answers from the log.
+      return std::make_pair(Result{}, appended);
+    }
+    return std::make_pair(std::move(*result), appended);
+  }
+
+  void NotifyDue(const AppendResult& appended) {
+    if (appended.duplicate || appended.last_sequence < appended.first_sequence) return;
+    std::function<void()> listener;
+    {
+      std::lock_guard<std::mutex> lock(listener_mu_);
+      listener = due_listener_;
+    }
+    if (listener) listener();
+  }
+
+  // The JobReference of a retried request, from the event it appended first.
+  StatusOr<JobReference> ReferenceFromLog(const AppendResult& appended) {
+    JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(appended.first_sequence));
+    std::string job_id(JobIdOf(first.body));
+    JobReference ref{JobArn(context_, job_id), job_id, std::nullopt};
+    if (const auto* c = std::get_if<JobCreated>(&first.body)) ref.description = c->description;
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobStateView> job, GetJobState(job_id));
+    if (job && job->created_sequence <= appended.first_sequence) {
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> state, StateStore(log_.get(), state_).GetJob(job_id));
+      if (state) ref.description = state->description;
+    }
+    return ref;
+  }
+
+  StatusOr<JobReference> CreateJob(const RequestContext& context,
+                                   const CreateJobRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<JobReference>(context, [&](Decider& d) {
+                                 return d.CreateJob(request);
+                               }));
+    if (r.second.duplicate) return ReferenceFromLog(r.second);
+    return r.first;
+  }
+
+  Status UpdateJob(const RequestContext& context, const UpdateJobRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
+             JOBLEDGER_RETURN_IF_ERROR(d.UpdateJob(request));
+             return true;
+           })
+        .status();
+  }
+
+  StatusOr<JobReference> CancelJob(const RequestContext& context,
+                                   const CancelJobRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<JobReference>(context, [&](Decider& d) {
+                                 return d.CancelJob(request);
+                               }));
+    if (r.second.duplicate) return ReferenceFromLog(r.second);
+    return r.first;
+  }
+
+  Status DeleteJob(const RequestContext& context, const DeleteJobRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
+             JOBLEDGER_RETURN_IF_ERROR(d.DeleteJob(request));
+             return true;
+           })
+        .status();
+  }
+
+  StatusOr<JobReference> AssociateTargetsWithJob(
+      const RequestContext& context, const AssociateTargetsWithJobRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<JobReference>(context, [&](Decider& d) {
+                                 return d.AssociateTargets(request);
+                               }));
+    if (r.second.duplicate) return ReferenceFromLog(r.second);
+    return r.first;
+  }
+
+  Status CancelJobExecution(const RequestContext& context,
+                            const CancelJobExecutionRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
+             JOBLEDGER_RETURN_IF_ERROR(d.CancelJobExecution(request));
+             return true;
+           })
+        .status();
+  }
+
+  Status DeleteJobExecution(const RequestContext& context,
+                            const DeleteJobExecutionRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
+             JOBLEDGER_RETURN_IF_ERROR(d.DeleteJobExecution(request));
+             return true;
+           })
+        .status();
+  }
+
+  StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(
+      const RequestContext& context, const UpdateJobExecutionRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<UpdateJobExecutionResponse>(context, [&](Decider& d) {
+                                 return d.UpdateJobExecution(request);
+                               }));
+    if (!r.second.duplicate) return r.first;
+    // A retried update: answer with what the original appended.
+    JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(r.second.first_sequence));
+    UpdateJobExecutionResponse out;
+    const auto* changed = std::get_if<ExecutionStatusChanged>(&first.body);
+    if (changed == nullptr) return out;
+    if (request.include_job_execution_state) {
+      JobExecutionState state{changed->to, changed->status_details.value_or(DetailsMap{}),
+                              changed->version_number};
+      JOBLEDGER_ASSIGN_OR_RETURN(auto now, GetExecutionState(changed->job_id, changed->thing_name,
+                                                             changed->execution_number));
+      if (!changed->status_details && now && now->version_number == changed->version_number) {
+        state.status_details = now->status_details;
+      }
+      out.execution_state = std::move(state);
+    }
+    if (request.include_job_document) {
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobStateView> job, GetJobState(changed->job_id));
+      if (job) {
+        JOBLEDGER_ASSIGN_OR_RETURN(Event created, log_->Read(job->created_sequence));
+        if (const auto* c = std::get_if<JobCreated>(&created.body)) out.job_document = c->document;
+      }
+    }
+    return out;
+  }
+
+  StatusOr<StartNextPendingJobExecutionResponse> StartNextPendingJobExecution(
+      const RequestContext& context, const StartNextPendingJobExecutionRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<StartNextPendingJobExecutionResponse>(
+                                           context, [&](Decider& d) { return d.StartNext(request); }));
+    if (!r.second.duplicate) return r.first;
+    // A retried start: the execution it started, as it stands now.
+    JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(r.second.first_sequence));
+    StartNextPendingJobExecutionResponse out;
+    const auto* changed = std::get_if<ExecutionStatusChanged>(&first.body);
+    if (changed == nullptr) return out;
+    ExecutionId id{changed->job_id, changed->thing_name, changed->execution_number};
+    StateStore store(log_.get(), state_);
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecState> exec, store.GetExecution(id));
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, store.GetJob(id.job_id));
+    if (!exec || !job) return out;
+    DeviceJobExecution view;
+    view.job_id = id.job_id;
+    view.thing_name = id.thing_name;
+    view.status = exec->status;
+    view.status_details = exec->status_details;
+    view.queued_at_micros = exec->queued_at;
+    view.started_at_micros = exec->started_at;
+    view.last_updated_at_micros = exec->last_updated_at;
+    view.version_number = exec->version;
+    view.execution_number = id.execution_number;
+    JOBLEDGER_ASSIGN_OR_RETURN(Event created, log_->Read(job->incarnation));
+    if (const auto* c = std::get_if<JobCreated>(&created.body)) view.job_document = c->document;
+    out.execution = std::move(view);
+    return out;
+  }
+
+  StatusOr<GetPendingJobExecutionsResponse> GetPendingJobExecutions(
+      std::string_view thing_name) const override {
+    JOBLEDGER_RETURN_IF_ERROR(ValidateThingName(thing_name));
+    StateStore store(log_.get(), state_);
+    JOBLEDGER_ASSIGN_OR_RETURN(std::vector<internal::PendingEntry> pending,
+                               store.PendingOfThing(thing_name));
+    GetPendingJobExecutionsResponse out;
+    for (const internal::PendingEntry& p : pending) {
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecState> exec, store.GetExecution(p.id));
+      if (!exec) continue;  // a concurrent append removed it between the two reads
+      PendingJobExecution summary{p.id.job_id,    exec->queued_at,      exec->started_at,
+                                  exec->last_updated_at, exec->version, p.id.execution_number};
+      if (exec->status == ExecutionStatus::kInProgress) {
+        out.in_progress_jobs.push_back(std::move(summary));
+      } else if (exec->status == ExecutionStatus::kQueued) {
+        out.queued_jobs.push_back(std::move(summary));
+      }
+    }
+    // Queued in queue order (the pending index order); in progress by start time.
+    std::stable_sort(out.in_progress_jobs.begin(), out.in_progress_jobs.end(),
+                     [](const PendingJobExecution& a, const PendingJobExecution& b) {
+                       return a.started_at_micros < b.started_at_micros;
+                     });
+    return out;
+  }
+
+  Status AddThingToThingGroup(const RequestContext& context,
+                              const ThingGroupMembershipRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
+             JOBLEDGER_RETURN_IF_ERROR(d.AddThingToThingGroup(request));
+             return true;
+           })
+        .status();
+  }
+
+  Status RemoveThingFromThingGroup(const RequestContext& context,
+                                   const ThingGroupMembershipRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
+             JOBLEDGER_RETURN_IF_ERROR(d.RemoveThingFromThingGroup(request));
+             return true;
+           })
+        .status();
+  }
+
+  Status DeleteThing(const RequestContext& context, const DeleteThingRequest& request) override {
+    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
+    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
+             JOBLEDGER_RETURN_IF_ERROR(d.DeleteThing(request));
+             return true;
+           })
+        .status();
+  }
+
+  StatusOr<AdvanceResult> AdvanceTo(int64_t now_micros) override {
+    AdvanceResult out;
+    for (bool more = true; more;) {
+      more = false;
+      JOBLEDGER_ASSIGN_OR_RETURN(
+          AppendResult appended, log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
+            Decider decider(txn, state_, *log_, context_, std::string(internal::kActorTimeout));
+            return decider.Advance(now_micros, kAdvanceChunk, &more);
+          }));
+      if (appended.last_sequence >= appended.first_sequence) {
+        out.appended += appended.last_sequence - appended.first_sequence + 1;
+      }
+    }
+    out.head_sequence = log_->head().sequence;
+    JOBLEDGER_ASSIGN_OR_RETURN(out.next_due_micros, NextDue());
+    return out;
+  }
+
+  StatusOr<std::optional<int64_t>> NextDue() const override {
+    StateStore store(log_.get(), state_);
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<internal::DueTimer> timer, store.FirstDeadline());
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<internal::DueRollout> window, store.FirstRolloutDue());
+    std::optional<int64_t> due;
+    if (timer) due = timer->deadline;
+    if (window && (!due || window->due < *due)) due = window->due;
+    return due;
+  }
+
+  void SetDueListener(std::function<void()> listener) override {
+    std::lock_guard<std::mutex> lock(listener_mu_);
+    due_listener_ = std::move(listener);
+  }
+
+  StatusOr<std::optional<JobStateView>> GetJobState(std::string_view job_id) const override {
+    JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(job_id));
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, StateStore(log_.get(), state_).GetJob(job_id));
+    if (!job) return std::optional<JobStateView>();
+    return std::optional<JobStateView>(ToView(job_id, *job));
+  }
+
+  StatusOr<std::optional<ExecutionStateView>> GetExecutionState(
+      std::string_view job_id, std::string_view thing_name,
+      std::optional<int64_t> execution_number) const override {
+    JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(job_id));
+    JOBLEDGER_RETURN_IF_ERROR(ValidateThingName(thing_name));
+    StateStore store(log_.get(), state_);
+    if (execution_number) {
+      ExecutionId id{std::string(job_id), std::string(thing_name), *execution_number};
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecState> exec, store.GetExecution(id));
+      if (!exec) return std::optional<ExecutionStateView>();
+      return std::optional<ExecutionStateView>(ToView(id, *exec));
+    }
+    JOBLEDGER_ASSIGN_OR_RETURN(auto latest, store.LatestExecution(job_id, thing_name));
+    if (!latest) return std::optional<ExecutionStateView>();
+    ExecutionId id{std::string(job_id), std::string(thing_name), latest->first};
+    return std::optional<ExecutionStateView>(ToView(id, latest->second));
+  }
+
+  StatusOr<StateCheckResult> CheckState() override {
+    static constexpr std::string_view kScratch = "ledger.state.check";
+    for (const std::string& name : log_->FamilyNames()) {
+      if (name == kScratch) {
+        JOBLEDGER_ASSIGN_OR_RETURN(FamilyId stale, log_->OpenFamily(kScratch));
+        JOBLEDGER_RETURN_IF_ERROR(log_->DropFamily(stale));
+      }
+    }
+    JOBLEDGER_ASSIGN_OR_RETURN(FamilyId scratch, log_->OpenFamily(kScratch));
+    StateCheckResult result;
+    Status folded = FoldLogInto(scratch, &result.events_folded);
+    if (folded.ok()) {
+      // Compare the two families row by row, in key order.
+      auto a = log_->ScanRows(state_, "");
+      auto b = log_->ScanRows(scratch, "");
+      a->SeekToFirst();
+      b->SeekToFirst();
+      while ((a->Valid() || b->Valid()) && result.differences.size() < 100) {
+        if (a->Valid() && b->Valid() && a->key() == b->key()) {
+          if (a->value() != b->value()) {
+            result.differences.push_back("row " + HexKey(a->key()) + " differs from the log's fold");
+          }
+          a->Next();
+          b->Next();
+        } else if (!b->Valid() || (a->Valid() && a->key() < b->key())) {
+          result.differences.push_back("row " + HexKey(a->key()) + " is stored but not in the log's fold");
+          a->Next();
+        } else {
+          result.differences.push_back("row " + HexKey(b->key()) + " is in the log's fold but not stored");
+          b->Next();
+        }
+      }
+      if (!a->status().ok()) folded = a->status();
+      if (folded.ok() && !b->status().ok()) folded = b->status();
+    }
+    Status dropped = log_->DropFamily(scratch);
+    JOBLEDGER_RETURN_IF_ERROR(folded);
+    JOBLEDGER_RETURN_IF_ERROR(dropped);
+    return result;
+  }
+
+  EventLog& log() override { return *log_; }
+  const EventLog& log() const override { return *log_; }
+
+ private:
+  std::unique_ptr<EventLog> log_;
+  FamilyId state_;
+  ValidationContext context_;
+  std::mutex listener_mu_;
+  std::function<void()> due_listener_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, std::string_view path) {
+  if (options.region.empty() || options.account_id.empty()) {
+    return InvalidArgumentError("region and accountId: must not be empty");
+  }
+  EventLogOptions log_options;
+  log_options.clock = options.clock;
+  log_options.sync = options.sync;
+  log_options.secondary_path = options.secondary_path;
+  JOBLEDGER_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
+                             EventLog::Open(log_options, path, options.mode));
+  bool had_state = false;
+  for (const std::string& name : log->FamilyNames()) had_state |= name == internal::kStateFamily;
+  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId state, log->OpenFamily(internal::kStateFamily));
+  auto ledger = std::make_unique<LedgerImpl>(std::move(log), state, options);
+  if (!had_state && ledger->log().head().sequence > 0) {
+    // A log written without the ledger's state (or by a build before it): fold it.
+    uint64_t folded = 0;
+    JOBLEDGER_RETURN_IF_ERROR(ledger->FoldLogInto(state, &folded));
+  }
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+}  // namespace jobledger

@@ -1,0 +1,189 @@
+// Ledger: the AWS IoT Jobs operations as validated commands over the event log.
+//
+// Each command validates its input (ledger/validation.h), reads the small write-side
+// state it needs, decides, and appends the resulting events in one atomic write:
+// the command's own event (actor = the caller) and every derived consequence (a
+// SNAPSHOT job's completion, an abort, executions queued or removed by membership
+// changes, executions canceled by a job cancel), each an event of its own whose
+// `cause` is the sequence of its trigger and whose actor is a `system:*` principal.
+// A rejected command appends nothing. The write-side state lives in the ledger's
+// own column family and is updated in the same batch as the events, so opening a
+// ledger never replays the log.
+//
+// Errors carry the AWS exception (Status::aws_error()):
+//   InvalidRequestException         bad input (named field and rule)
+//   ResourceNotFoundException       no such job / execution / thing
+//   ResourceAlreadyExistsException  CreateJob with a jobId in use
+//   VersionConflictException        expectedVersion differs from the execution's
+//   InvalidStateTransitionException the move is not allowed from the current state
+//   LimitExceededException          more than LedgerLimits::max_targets targets
+// Errors without an AWS exception are storage failures (kDataLoss names a sequence).
+//
+// Thread safety: every method may be called from any thread; commands are decided
+// and appended one at a time, in the order they take the append lock.
+//
+// Time: a command acts at the injected clock's time (the time its events are
+// recorded at). Time-driven work (rollout windows, in-progress and step timeouts)
+// happens only in AdvanceTo(now), which an embedding schedules with
+// ledger/scheduler.h and tests call directly.
+
+#ifndef JOBLEDGER_LEDGER_LEDGER_H_
+#define JOBLEDGER_LEDGER_LEDGER_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/clock.h"
+#include "ledger/commands.h"
+#include "ledger/event_log.h"
+#include "ledger/status.h"
+
+namespace jobledger {
+
+struct LedgerOptions {
+  // ARNs are arn:aws:iot:<region>:<account>:... Targets of another region or account
+  // are rejected. Default: "us-east-1", "123456789012".
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
+
+  // Stamps every event. Not owned; must outlive the ledger. Default: nullptr, the
+  // system clock.
+  const Clock* clock = nullptr;
+
+  // Appends wait for the WAL to reach stable storage. Default: true.
+  bool sync = true;
+
+  // Default: kReadWrite. kReadOnly and kSecondary ledgers answer reads only.
+  OpenMode mode = OpenMode::kReadWrite;
+  // kSecondary only; see EventLogOptions::secondary_path. Default: "".
+  std::string secondary_path;
+
+  // Default: see LedgerLimits.
+  LedgerLimits limits;
+};
+
+// The write-side state of a job, as the decide step sees it.
+struct JobStateView {
+  std::string job_id;
+  uint64_t created_sequence = 0;  // the JobCreated event of this incarnation
+  JobStatus status = JobStatus::kInProgress;
+  TargetSelection target_selection = TargetSelection::kSnapshot;
+  std::vector<std::string> targets;
+  bool force_canceled = false;
+  std::optional<std::string> reason_code;
+  std::optional<std::string> comment;
+  int64_t created_at_micros = 0;
+  int64_t last_updated_at_micros = 0;
+  std::optional<int64_t> completed_at_micros;
+  // Executions of the job by status, indexed by ExecutionStatus.
+  std::array<int64_t, 9> counts{};
+  uint64_t rollout_pending = 0;  // planned things not yet queued
+  int32_t rollout_rate_per_minute = 0;
+
+  int64_t count(ExecutionStatus s) const { return counts[static_cast<size_t>(s)]; }
+};
+
+// The write-side state of one job execution.
+struct ExecutionStateView {
+  std::string job_id;
+  std::string thing_name;
+  int64_t execution_number = 0;
+  ExecutionStatus status = ExecutionStatus::kQueued;
+  int64_t version_number = 0;
+  DetailsMap status_details;
+  bool force_canceled = false;
+  int64_t queued_at_micros = 0;
+  std::optional<int64_t> started_at_micros;
+  int64_t last_updated_at_micros = 0;
+  // When it times out if nothing else happens first (the earlier of the in-progress
+  // and the step timer), while IN_PROGRESS with a timer running.
+  std::optional<int64_t> deadline_micros;
+};
+
+// The result of comparing the stored write-side state with a fresh fold of the log.
+struct StateCheckResult {
+  bool ok() const { return differences.empty(); }
+  uint64_t events_folded = 0;
+  std::vector<std::string> differences;  // one line per differing row
+};
+
+class Ledger {
+ public:
+  static StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options,
+                                                std::string_view path);
+
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+  virtual ~Ledger() = default;
+
+  // ---- control plane ----
+  virtual StatusOr<JobReference> CreateJob(const RequestContext& context,
+                                           const CreateJobRequest& request) = 0;
+  virtual Status UpdateJob(const RequestContext& context, const UpdateJobRequest& request) = 0;
+  virtual StatusOr<JobReference> CancelJob(const RequestContext& context,
+                                           const CancelJobRequest& request) = 0;
+  virtual Status DeleteJob(const RequestContext& context, const DeleteJobRequest& request) = 0;
+  virtual StatusOr<JobReference> AssociateTargetsWithJob(
+      const RequestContext& context, const AssociateTargetsWithJobRequest& request) = 0;
+  virtual Status CancelJobExecution(const RequestContext& context,
+                                    const CancelJobExecutionRequest& request) = 0;
+  virtual Status DeleteJobExecution(const RequestContext& context,
+                                    const DeleteJobExecutionRequest& request) = 0;
+
+  // ---- device plane ----
+  virtual StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(
+      const RequestContext& context, const UpdateJobExecutionRequest& request) = 0;
+  virtual StatusOr<StartNextPendingJobExecutionResponse> StartNextPendingJobExecution(
+      const RequestContext& context, const StartNextPendingJobExecutionRequest& request) = 0;
+  // Reads only; appends nothing.
+  virtual StatusOr<GetPendingJobExecutionsResponse> GetPendingJobExecutions(
+      std::string_view thing_name) const = 0;
+
+  // ---- thing registry, as far as jobs need it ----
+  // Adding a member twice, or removing a non-member, is accepted and appends nothing
+  // (as the service's own calls are idempotent). Deleting an unknown thing is
+  // ResourceNotFoundException.
+  virtual Status AddThingToThingGroup(const RequestContext& context,
+                                      const ThingGroupMembershipRequest& request) = 0;
+  virtual Status RemoveThingFromThingGroup(const RequestContext& context,
+                                           const ThingGroupMembershipRequest& request) = 0;
+  virtual Status DeleteThing(const RequestContext& context, const DeleteThingRequest& request) = 0;
+
+  // ---- time ----
+  // Appends every time-driven consequence due at or before `now_micros` (rollout
+  // windows, timeouts, and what they cause), in due order, in one atomic append (or
+  // several, for very large backlogs). The events are recorded at the clock's time
+  // and carry the deadline they enforce.
+  virtual StatusOr<AdvanceResult> AdvanceTo(int64_t now_micros) = 0;
+  // The earliest time something falls due; nullopt when nothing is scheduled.
+  virtual StatusOr<std::optional<int64_t>> NextDue() const = 0;
+  // Called (from the appending thread) after an append that may have made something
+  // due earlier than before; the scheduler uses it to re-arm. Set before use.
+  virtual void SetDueListener(std::function<void()> listener) = 0;
+
+  // ---- write-side state ----
+  virtual StatusOr<std::optional<JobStateView>> GetJobState(std::string_view job_id) const = 0;
+  // The latest execution of (job, thing), or the one numbered `execution_number`.
+  virtual StatusOr<std::optional<ExecutionStateView>> GetExecutionState(
+      std::string_view job_id, std::string_view thing_name,
+      std::optional<int64_t> execution_number = std::nullopt) const = 0;
+  // Folds the whole log into a scratch family and compares it with the stored state.
+  virtual StatusOr<StateCheckResult> CheckState() = 0;
+
+  // The underlying log, for reads, verification and upper layers.
+  virtual EventLog& log() = 0;
+  virtual const EventLog& log() const = 0;
+
+ protected:
+  Ledger() = default;
+};
+
+}  // namespace jobledger
+
+#endif  // JOBLEDGER_LEDGER_LEDGER_H_

@@ -1,0 +1,158 @@
+#include "ledger/internal/codec.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "ledger/internal/hash_chain.h"
+#include "ledger/internal/keys.h"
+#include "tests/ledger/sample_events.h"
+
+namespace jobledger {
+namespace {
+
+Event Envelope(EventBody body, uint64_t seq = 7) {
+  Event e;
+  e.sequence = seq;
+  e.recorded_at_micros = 1764237600123456;
+  e.clamped_from_micros = 1764237599000000;
+  e.actor = "user:alice";
+  e.cause = 3;
+  e.request_id = "req-1";
+  e.previous_hash.fill(0xab);
+  e.body = std::move(body);
+  return e;
+}
+
+TEST(CodecTest, EveryEventKindRoundTrips) {
+  std::vector<EventBody> bodies = testing::OneBodyOfEveryKind();
+  ASSERT_EQ(bodies.size(), static_cast<size_t>(kEventKindCount - 1));
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    SCOPED_TRACE(EventKindName(KindOf(bodies[i])));
+    EXPECT_EQ(KindOf(bodies[i]), static_cast<EventKind>(i));
+    Event in = Envelope(bodies[i]);
+    std::string bytes = internal::EncodeEvent(in);
+    StatusOr<Event> out = internal::DecodeEvent(bytes, in.sequence);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(*out, in);
+  }
+}
+
+TEST(CodecTest, AbsentOptionalsStayAbsent) {
+  JobCreated minimal;
+  minimal.job_id = "j";
+  minimal.targets = {"arn:aws:iot:us-east-1:123456789012:thing/t"};
+  Event in = Envelope(minimal);
+  StatusOr<Event> out = internal::DecodeEvent(internal::EncodeEvent(in), in.sequence);
+  ASSERT_TRUE(out.ok());
+  const auto& b = std::get<JobCreated>(out->body);
+  EXPECT_FALSE(b.description.has_value());
+  EXPECT_FALSE(b.presigned_url_config.has_value());
+  EXPECT_FALSE(b.job_executions_rollout_config.has_value());
+  EXPECT_FALSE(b.abort_config.has_value());
+  EXPECT_FALSE(b.timeout_config.has_value());
+
+  ExecutionStatusChanged change{"j", "t", 1, ExecutionStatus::kQueued,
+                                ExecutionStatus::kInProgress, std::nullopt, 2, std::nullopt};
+  StatusOr<Event> out2 = internal::DecodeEvent(internal::EncodeEvent(Envelope(change)), 7);
+  ASSERT_TRUE(out2.ok());
+  EXPECT_FALSE(std::get<ExecutionStatusChanged>(out2->body).status_details.has_value());
+  EXPECT_FALSE(std::get<ExecutionStatusChanged>(out2->body).step_timeout_in_minutes.has_value());
+}
+
+TEST(CodecTest, EncodingIsCanonicalAndStable) {
+  for (const EventBody& body : testing::OneBodyOfEveryKind()) {
+    Event e = Envelope(body);
+    std::string a = internal::EncodeEvent(e);
+    std::string b = internal::EncodeEvent(e);
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(a.size() % 8, 0u);
+    // Decoding and re-encoding gives the same bytes.
+    StatusOr<Event> decoded = internal::DecodeEvent(a, e.sequence);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(internal::EncodeEvent(*decoded), a);
+  }
+}
+
+TEST(CodecTest, WrongSequenceIsDataLossNamingTheSequence) {
+  std::string bytes = internal::EncodeEvent(Envelope(JobCompleted{"j"}, 7));
+  StatusOr<Event> out = internal::DecodeEvent(bytes, 8);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(out.status().message().find("event 8"), std::string::npos);
+}
+
+TEST(CodecTest, GarbageNeverCrashesAndIsDataLoss) {
+  std::mt19937_64 rng(20261127);
+  std::string good = internal::EncodeEvent(Envelope(testing::OneBodyOfEveryKind()[0]));
+  int failures = 0;
+  for (int round = 0; round < 2000; ++round) {
+    std::string bytes = good;
+    // Flip a few random bytes, sometimes truncate.
+    for (int k = 0; k < 3; ++k) {
+      bytes[rng() % bytes.size()] = static_cast<char>(rng());
+    }
+    if (round % 5 == 0) bytes.resize(rng() % bytes.size());
+    StatusOr<Event> out = internal::DecodeEvent(bytes, 7);
+    if (!out.ok()) {
+      ++failures;
+      EXPECT_EQ(out.status().code(), StatusCode::kDataLoss);
+      EXPECT_NE(out.status().message().find("event 7"), std::string::npos);
+    }
+  }
+  EXPECT_GT(failures, 0);  // some of these inputs must be rejected
+  for (std::string bad : {std::string(), std::string(5, 'x'), std::string(8, '\xff')}) {
+    EXPECT_EQ(internal::DecodeEvent(bad, 1).status().code(), StatusCode::kDataLoss);
+  }
+}
+
+TEST(KeysTest, EventKeyOrderIsNumericOrder) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 10000; ++i) {
+    uint64_t a = rng() >> (rng() % 64);
+    uint64_t b = rng() >> (rng() % 64);
+    EXPECT_EQ(a < b, internal::EventKey(a) < internal::EventKey(b)) << a << " " << b;
+    EXPECT_EQ(internal::ParseEventKey(internal::EventKey(a)), a);
+  }
+  EXPECT_LT(internal::EventKey(255), internal::EventKey(256));
+  EXPECT_LT(internal::EventKey(0xffffffffULL), internal::EventKey(0x100000000ULL));
+}
+
+TEST(KeysTest, TimeKeyOrderIsNumericOrderIncludingNegativeTimes) {
+  std::vector<int64_t> times = {INT64_MIN, -1000000, -1, 0, 1, 1764237600000000, INT64_MAX};
+  for (size_t i = 0; i + 1 < times.size(); ++i) {
+    EXPECT_LT(internal::TimeKey(times[i], 99), internal::TimeKey(times[i + 1], 1));
+    auto parts = internal::ParseTimeKey(internal::TimeKey(times[i], 5));
+    ASSERT_TRUE(parts.has_value());
+    EXPECT_EQ(parts->recorded_at_micros, times[i]);
+    EXPECT_EQ(parts->sequence, 5u);
+  }
+}
+
+TEST(KeysTest, StreamsOfPrefixRelatedIdsDoNotInterleave) {
+  using internal::KeyPrefix;
+  // Every key of "a" sorts before every key of "ab", whatever the sequences.
+  EXPECT_LT(internal::StreamKey(KeyPrefix::kJobStream, "a", ~0ULL),
+            internal::StreamKey(KeyPrefix::kJobStream, "ab", 1));
+  std::string k = internal::StreamKey(KeyPrefix::kThingStream, "thing-1", 42);
+  EXPECT_EQ(internal::ParseStreamKeySequence(k), 42u);
+  EXPECT_EQ(k.rfind(internal::StreamPrefix(KeyPrefix::kThingStream, "thing-1"), 0), 0u);
+}
+
+TEST(HashChainTest, HashCommitsToPreviousSequenceAndBytes) {
+  Hash zero{};
+  Hash h = internal::ChainHash(zero, 1, "abc");
+  EXPECT_NE(h, zero);
+  EXPECT_EQ(h, internal::ChainHash(zero, 1, "abc"));
+  EXPECT_NE(h, internal::ChainHash(zero, 2, "abc"));
+  EXPECT_NE(h, internal::ChainHash(zero, 1, "abd"));
+  Hash other = zero;
+  other[31] = 1;
+  EXPECT_NE(h, internal::ChainHash(other, 1, "abc"));
+  EXPECT_EQ(HashFromHex(HashToHex(h)), h);
+  EXPECT_FALSE(HashFromHex("xyz").has_value());
+}
+
+}  // namespace
+}  // namespace jobledger

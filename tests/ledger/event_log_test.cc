@@ -1,0 +1,558 @@
+#include "ledger/event_log.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "tests/ledger/sample_events.h"
+
+namespace jobledger {
+namespace {
+
+using testing::Command;
+using testing::Created;
+using testing::Queued;
+using testing::Single;
+
+class EventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen(OpenMode mode = OpenMode::kReadWrite) {
+    log_.reset();
+    EventLogOptions options;
+    options.clock = &clock_;
+    options.sync = false;
+    auto opened = EventLog::Open(options, dir_.path() + "/ledger", mode);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    log_ = std::move(opened).value();
+  }
+
+  AppendResult MustAppend(const AppendRequest& request) {
+    StatusOr<AppendResult> r = log_->Append(request);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : AppendResult{};
+  }
+
+  // Head, digest, streams and time index must be exactly as before a failed append.
+  void ExpectUnchanged(const Head& before, const std::string& job) {
+    Head after = log_->head();
+    EXPECT_EQ(after.sequence, before.sequence);
+    EXPECT_EQ(after.hash, before.hash);
+    EXPECT_EQ(log_->LastInStream(StreamKind::kJob, job).value(), 0u);
+    EXPECT_EQ(log_->LastSequenceAtOrBefore(INT64_MAX).value(), before.sequence);
+    EXPECT_EQ(log_->Read(before.sequence + 1).status().code(), StatusCode::kNotFound);
+    StatusOr<VerifyResult> v = log_->Verify();
+    ASSERT_TRUE(v.ok());
+    EXPECT_TRUE(v->ok()) << v->detail;
+  }
+
+  testing::TempDir dir_;
+  ManualClock clock_{1764237600000000};
+  std::unique_ptr<EventLog> log_;
+};
+
+TEST_F(EventLogTest, EmptyLogHasZeroHeadAndVerifies) {
+  EXPECT_EQ(log_->head().sequence, 0u);
+  EXPECT_EQ(log_->head().hash, Hash{});
+  EXPECT_EQ(log_->Read(1).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(log_->Read(0).status().code(), StatusCode::kNotFound);
+  auto cursor = log_->NewCursor();
+  EXPECT_EQ(cursor->state(), EventCursor::State::kCaughtUp);
+  StatusOr<VerifyResult> v = log_->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok());
+  EXPECT_EQ(v->events_checked, 0u);
+}
+
+TEST_F(EventLogTest, EveryKindRoundTripsWithItsEnvelope) {
+  std::vector<EventBody> bodies = testing::OneBodyOfEveryKind();
+  uint64_t expected_seq = 1;
+  Hash prev{};
+  for (const EventBody& body : bodies) {
+    clock_.Advance(1000);
+    AppendResult r = MustAppend(Single(body, "req-" + std::to_string(expected_seq)));
+    ASSERT_EQ(r.first_sequence, expected_seq);
+    ASSERT_EQ(r.last_sequence, expected_seq);
+    StatusOr<Event> e = log_->Read(expected_seq);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ(e->sequence, expected_seq);
+    EXPECT_EQ(e->recorded_at_micros, clock_.NowMicros());
+    EXPECT_EQ(e->clamped_from_micros, 0);
+    EXPECT_EQ(e->actor, "user:alice");
+    EXPECT_EQ(e->cause, 0u);
+    EXPECT_EQ(e->request_id, "req-" + std::to_string(expected_seq));
+    EXPECT_EQ(e->previous_hash, prev);
+    EXPECT_EQ(e->body, body);
+    prev = log_->head().hash;
+    ++expected_seq;
+  }
+  // Reading them all back through a cursor gives the same bodies in order.
+  auto cursor = log_->NewCursor();
+  for (const EventBody& body : bodies) {
+    ASSERT_EQ(cursor->state(), EventCursor::State::kPositioned);
+    EXPECT_EQ(cursor->event().body, body);
+    cursor->Next();
+  }
+  EXPECT_EQ(cursor->state(), EventCursor::State::kCaughtUp);
+}
+
+TEST_F(EventLogTest, BatchIsDenseAndCausesInBatchResolveToSequences) {
+  MustAppend(Single(ThingAddedToGroup{"t1", "g"}));
+  AppendRequest r;
+  r.events.push_back(Command(Created("job1")));
+  r.events.push_back(NewEvent{"system:rollout", CauseRef::InBatch(0), Queued("job1", "t1")});
+  r.events.push_back(NewEvent{"system:rollout", CauseRef::Sequence(1), Queued("job1", "t2")});
+  AppendResult a = MustAppend(r);
+  EXPECT_EQ(a.first_sequence, 2u);
+  EXPECT_EQ(a.last_sequence, 4u);
+  EXPECT_EQ(log_->Read(2)->cause, 0u);
+  EXPECT_EQ(log_->Read(3)->cause, 2u);
+  EXPECT_EQ(log_->Read(4)->cause, 1u);
+  EXPECT_EQ(log_->Read(3)->actor, "system:rollout");
+  // Streams: the job's stream has all three; each thing's stream its own.
+  EXPECT_EQ(log_->StreamSequences(StreamKind::kJob, "job1").value(),
+            (std::vector<uint64_t>{2, 3, 4}));
+  EXPECT_EQ(log_->StreamSequences(StreamKind::kThing, "t1").value(),
+            (std::vector<uint64_t>{1, 3}));
+  EXPECT_EQ(log_->StreamSequences(StreamKind::kThing, "t2").value(), (std::vector<uint64_t>{4}));
+  EXPECT_EQ(log_->StreamSequences(StreamKind::kJob, "job1", 3, 3).value(),
+            (std::vector<uint64_t>{3}));
+  EXPECT_EQ(log_->StreamSequences(StreamKind::kJob, "job1", 1, 10, 2).value(),
+            (std::vector<uint64_t>{2, 3}));
+  EXPECT_TRUE(log_->StreamSequences(StreamKind::kJob, "job").value().empty());
+  EXPECT_EQ(log_->LastInStream(StreamKind::kJob, "job1", 3).value(), 3u);
+  EXPECT_EQ(log_->LastInStream(StreamKind::kJob, "job1", 1).value(), 0u);
+  EXPECT_EQ(log_->LastInStream(StreamKind::kThing, "t1").value(), 3u);
+  auto events = log_->ReadStream(StreamKind::kThing, "t1");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ(KindOf((*events)[1].body), EventKind::kExecutionQueued);
+}
+
+TEST_F(EventLogTest, InvalidRequestsAreRejectedAndAppendNothing) {
+  MustAppend(Single(ThingAddedToGroup{"t1", "g"}));
+  const Head before = log_->head();
+  struct Case {
+    const char* name;
+    AppendRequest request;
+    const char* field;
+  };
+  std::vector<Case> cases;
+  cases.push_back({"no events", AppendRequest{}, "events"});
+  {
+    AppendRequest r = Single(JobCompleted{"jobX"});
+    r.events[0].actor = "";
+    cases.push_back({"empty actor", r, "events[0].actor"});
+  }
+  {
+    AppendRequest r = Single(JobCompleted{"jobX"});
+    r.events.push_back(NewEvent{"a", CauseRef::InBatch(1), JobCompleted{"jobX"}});
+    cases.push_back({"cause not earlier", r, "events[1].cause"});
+  }
+  {
+    AppendRequest r = Single(JobCompleted{"jobX"});
+    r.events[0].cause = CauseRef::Sequence(99);
+    cases.push_back({"cause beyond head", r, "events[0].cause"});
+  }
+  cases.push_back({"unknown body", Single(UnknownEvent{99}), "events[0].body"});
+  cases.push_back({"empty job id", Single(JobCompleted{""}), "events[0].jobId"});
+  cases.push_back({"empty thing", Single(ExecutionQueued{"jobX", "", 1, ""}), "events[0].thingName"});
+  cases.push_back({"long request id", Single(JobCompleted{"jobX"}, std::string(256, 'r')),
+                   "requestId"});
+  {
+    // The third event is too large to store: the first two must not land either.
+    AppendRequest r;
+    r.events.push_back(Command(Created("jobX")));
+    r.events.push_back(Command(Queued("jobX", "t1")));
+    JobUpdated huge;
+    huge.job_id = "jobX";
+    huge.description = std::string(2 << 20, 'd');
+    r.events.push_back(Command(huge));
+    cases.push_back({"oversized third event", r, "events[2]"});
+  }
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    StatusOr<AppendResult> r = log_->Append(c.request);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message().rfind(c.field, 0), 0u) << r.status().message();
+    ExpectUnchanged(before, "jobX");
+  }
+}
+
+TEST_F(EventLogTest, ExpectedStreamVersionConflictAppendsNothing) {
+  AppendRequest create = Single(Created("job1"));
+  create.expected = {{"job1", 0}};  // the job must be new
+  AppendResult first = MustAppend(create);
+  EXPECT_EQ(first.first_sequence, 1u);
+
+  AppendRequest again = create;  // a second create expecting an empty stream
+  StatusOr<AppendResult> conflict = log_->Append(again);
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.status().code(), StatusCode::kAborted);
+  EXPECT_EQ(conflict.status().aws_error(), AwsError::kVersionConflict);
+  EXPECT_NE(conflict.status().message().find("job1"), std::string::npos);
+  EXPECT_EQ(log_->head().sequence, 1u);
+
+  AppendRequest next = Single(Queued("job1", "t1"));
+  next.expected = {{"job1", 1}};
+  EXPECT_EQ(MustAppend(next).first_sequence, 2u);
+  next.expected = {{"job1", 1}};  // stale now
+  EXPECT_EQ(log_->Append(next).status().aws_error(), AwsError::kVersionConflict);
+  EXPECT_EQ(log_->head().sequence, 2u);
+}
+
+TEST_F(EventLogTest, RetryWithSameRequestIdReturnsOriginalSequences) {
+  AppendRequest r;
+  r.request_id = "req-42";
+  r.events.push_back(Command(Created("job1")));
+  r.events.push_back(Command(Queued("job1", "t1")));
+  AppendResult first = MustAppend(r);
+  MustAppend(Single(ThingDeleted{"t9"}));
+  const Head before = log_->head();
+  clock_.Advance(5'000'000);
+  AppendResult retry = MustAppend(r);
+  EXPECT_TRUE(retry.duplicate);
+  EXPECT_FALSE(first.duplicate);
+  EXPECT_EQ(retry.first_sequence, first.first_sequence);
+  EXPECT_EQ(retry.last_sequence, first.last_sequence);
+  EXPECT_EQ(retry.recorded_at_micros, first.recorded_at_micros);
+  EXPECT_EQ(log_->head().sequence, before.sequence);
+  EXPECT_EQ(log_->head().hash, before.hash);
+  // It survives a reopen.
+  Reopen();
+  EXPECT_TRUE(MustAppend(r).duplicate);
+  EXPECT_EQ(log_->head().sequence, before.sequence);
+}
+
+TEST_F(EventLogTest, ClockSteppingBackIsClampedAndRecorded) {
+  clock_.Set(2'000'000);
+  MustAppend(Single(ThingDeleted{"a"}));
+  clock_.Set(1'000'000);  // an hour? a second: back it goes
+  AppendResult r = MustAppend(Single(ThingDeleted{"b"}));
+  EXPECT_EQ(r.recorded_at_micros, 2'000'000);
+  Event e = log_->Read(2).value();
+  EXPECT_EQ(e.recorded_at_micros, 2'000'000);
+  EXPECT_EQ(e.clamped_from_micros, 1'000'000);
+  clock_.Set(3'000'000);
+  MustAppend(Single(ThingDeleted{"c"}));
+  EXPECT_EQ(log_->Read(3)->clamped_from_micros, 0);
+  // As-of by time stays monotone: at 2s the last event is 2, at 2.5s still 2.
+  EXPECT_EQ(log_->LastSequenceAtOrBefore(1'999'999).value(), 0u);
+  EXPECT_EQ(log_->LastSequenceAtOrBefore(2'000'000).value(), 2u);
+  EXPECT_EQ(log_->LastSequenceAtOrBefore(2'500'000).value(), 2u);
+  EXPECT_EQ(log_->LastSequenceAtOrBefore(3'000'000).value(), 3u);
+  EXPECT_EQ(log_->LastSequenceAtOrBefore(INT64_MAX).value(), 3u);
+  // The clamp survives a reopen (the head carries the last recordedAt).
+  Reopen();
+  clock_.Set(500);
+  EXPECT_EQ(MustAppend(Single(ThingDeleted{"d"})).recorded_at_micros, 3'000'000);
+}
+
+TEST_F(EventLogTest, ReopenKeepsHeadAndChainAndContinuesIt) {
+  for (int i = 0; i < 50; ++i) MustAppend(Single(Queued("job1", "t" + std::to_string(i))));
+  const Head before = log_->head();
+  Reopen();
+  EXPECT_EQ(log_->head().sequence, before.sequence);
+  EXPECT_EQ(log_->head().hash, before.hash);
+  EXPECT_EQ(log_->head().recorded_at_micros, before.recorded_at_micros);
+  EXPECT_EQ(MustAppend(Single(ThingDeleted{"t1"})).first_sequence, 51u);
+  EXPECT_EQ(log_->Read(51)->previous_hash, before.hash);
+  StatusOr<VerifyResult> v = log_->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok()) << v->detail;
+  EXPECT_EQ(v->events_checked, 51u);
+  // A partial range verifies too, anchored on the stored hash before it.
+  VerifyOptions range;
+  range.from = 20;
+  range.to = 30;
+  v = log_->Verify(range);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok()) << v->detail;
+  EXPECT_EQ(v->events_checked, 11u);
+}
+
+TEST_F(EventLogTest, DigestMatchesLaterLogAndProgressIsReported) {
+  for (int i = 0; i < 10; ++i) MustAppend(Single(ThingDeleted{"t" + std::to_string(i)}));
+  Digest d = log_->digest();
+  EXPECT_EQ(d.sequence, 10u);
+  for (int i = 0; i < 10; ++i) MustAppend(Single(ThingDeleted{"u" + std::to_string(i)}));
+  uint64_t last_done = 0, last_total = 0;
+  VerifyOptions options;
+  options.digest = d;
+  options.progress = [&](uint64_t done, uint64_t total) {
+    last_done = done;
+    last_total = total;
+  };
+  StatusOr<VerifyResult> v = log_->Verify(options);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok()) << v->detail;
+  EXPECT_EQ(last_done, 20u);
+  EXPECT_EQ(last_total, 20u);
+  // A digest that was never this log's is caught.
+  Digest forged = d;
+  forged.hash[0] ^= 1;
+  options.digest = forged;
+  v = log_->Verify(options);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->problem, VerifyProblem::kDigestMismatch);
+  EXPECT_EQ(v->first_bad_sequence, 10u);
+}
+
+TEST_F(EventLogTest, CursorFollowsTheLogAndRespectsItsRange) {
+  auto cursor = log_->NewCursor(2);
+  EXPECT_EQ(cursor->state(), EventCursor::State::kCaughtUp);
+  for (int i = 0; i < 3; ++i) MustAppend(Single(ThingDeleted{"t" + std::to_string(i)}));
+  cursor->Next();  // looks again
+  ASSERT_EQ(cursor->state(), EventCursor::State::kPositioned);
+  EXPECT_EQ(cursor->event().sequence, 2u);
+  cursor->Next();
+  EXPECT_EQ(cursor->event().sequence, 3u);
+  cursor->Next();
+  EXPECT_EQ(cursor->state(), EventCursor::State::kCaughtUp);
+  MustAppend(Single(ThingDeleted{"t3"}));
+  cursor->Next();
+  ASSERT_EQ(cursor->state(), EventCursor::State::kPositioned);
+  EXPECT_EQ(cursor->event().sequence, 4u);
+  EXPECT_TRUE(cursor->status().ok());
+
+  auto bounded = log_->NewCursor(1, 2);
+  EXPECT_EQ(bounded->event().sequence, 1u);
+  bounded->Next();
+  EXPECT_EQ(bounded->event().sequence, 2u);
+  bounded->Next();
+  EXPECT_EQ(bounded->state(), EventCursor::State::kCaughtUp);
+}
+
+TEST_F(EventLogTest, ConcurrentAppendsGiveDenseSequencesAndAValidChain) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 10000;
+  std::vector<std::vector<uint64_t>> seen(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        AppendRequest r = Single(Queued("job" + std::to_string(t), "thing" + std::to_string(i)));
+        StatusOr<AppendResult> a = log_->Append(r);
+        if (!a.ok()) {
+          ADD_FAILURE() << a.status().ToString();
+          return;
+        }
+        seen[static_cast<size_t>(t)].push_back(a->first_sequence);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  std::vector<uint64_t> all;
+  for (const auto& s : seen) {
+    EXPECT_TRUE(std::is_sorted(s.begin(), s.end()));  // each caller's order is kept
+    all.insert(all.end(), s.begin(), s.end());
+  }
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], i + 1);
+  EXPECT_EQ(log_->head().sequence, all.size());
+  StatusOr<VerifyResult> v = log_->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok()) << v->detail;
+  EXPECT_EQ(v->events_checked, all.size());
+  EXPECT_EQ(log_->StreamSequences(StreamKind::kJob, "job3").value().size(),
+            static_cast<size_t>(kPerThread));
+}
+
+TEST_F(EventLogTest, ReadOnlyOpenRefusesAppendsAndMissingLedgerIsNotFound) {
+  MustAppend(Single(ThingDeleted{"t"}));
+  Reopen(OpenMode::kReadOnly);
+  EXPECT_EQ(log_->head().sequence, 1u);
+  StatusOr<AppendResult> r = log_->Append(Single(ThingDeleted{"u"}));
+  EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
+
+  EventLogOptions options;
+  for (OpenMode mode : {OpenMode::kReadOnly, OpenMode::kSecondary}) {
+    auto missing = EventLog::Open(options, dir_.Sub("nope"), mode);
+    EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  }
+  options.create_if_missing = false;
+  EXPECT_EQ(EventLog::Open(options, dir_.Sub("nope")).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(EventLogTest, SecondWriterIsRefusedWithAClearMessage) {
+  EventLogOptions options;
+  auto second = EventLog::Open(options, dir_.path() + "/ledger");
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("held read-write by another"), std::string::npos)
+      << second.status().message();
+}
+
+
+// ---- transactions, families and observers ----
+
+std::vector<std::pair<std::string, std::string>> Rows(RowIterator& it) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (; it.Valid(); it.Next()) out.emplace_back(it.key(), it.value());
+  EXPECT_TRUE(it.status().ok());
+  return out;
+}
+
+TEST_F(EventLogTest, TransactionCommitsRowsWithEventsAndReadsItsOwnWrites) {
+  FamilyId state = log_->OpenFamily("state").value();
+  StatusOr<AppendResult> r = log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
+    EXPECT_EQ(txn.next_sequence(), 1u);
+    EXPECT_EQ(txn.now_micros(), clock_.NowMicros());
+    StatusOr<uint64_t> seq = txn.Add(Command(Created("job1")));
+    EXPECT_EQ(seq.value(), 1u);
+    StatusOr<uint64_t> derived = txn.Add(NewEvent{"system:rollout", CauseRef::Sequence(1),
+                                                  Queued("job1", "t1")});
+    EXPECT_EQ(derived.value(), 2u);
+    JOBLEDGER_RETURN_IF_ERROR(txn.Put(state, "job/job1", "IN_PROGRESS"));
+    JOBLEDGER_RETURN_IF_ERROR(txn.Put(state, "exec/job1/t1", "QUEUED"));
+    EXPECT_EQ(txn.Get(state, "job/job1").value(), std::optional<std::string>("IN_PROGRESS"));
+    EXPECT_EQ(txn.events().size(), 2u);
+    return Status();
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->last_sequence, 2u);
+  EXPECT_EQ(log_->Read(2)->cause, 1u);
+  EXPECT_EQ(log_->GetRow(state, "job/job1").value(), std::optional<std::string>("IN_PROGRESS"));
+  // Rows survive a reopen, under the same family name.
+  Reopen();
+  state = log_->OpenFamily("state").value();
+  EXPECT_EQ(log_->GetRow(state, "exec/job1/t1").value(), std::optional<std::string>("QUEUED"));
+  EXPECT_EQ(log_->FamilyNames(), std::vector<std::string>{"state"});
+}
+
+TEST_F(EventLogTest, RejectedTransactionWritesNeitherEventsNorRows) {
+  FamilyId state = log_->OpenFamily("state").value();
+  StatusOr<AppendResult> r = log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
+    EXPECT_TRUE(txn.Add(Command(Created("job1"))).ok());
+    EXPECT_TRUE(txn.Put(state, "job/job1", "x").ok());
+    return InvalidStateTransition("job1: no");
+  });
+  EXPECT_EQ(r.status().aws_error(), AwsError::kInvalidStateTransition);
+  EXPECT_EQ(log_->head().sequence, 0u);
+  EXPECT_FALSE(log_->GetRow(state, "job/job1").value().has_value());
+
+  // Rows without an event are refused: every row must follow from an event.
+  r = log_->Append(AppendOptions{}, [&](AppendTxn& txn) { return txn.Put(state, "k", "v"); });
+  EXPECT_EQ(r.status().code(), StatusCode::kInternal);
+  EXPECT_FALSE(log_->GetRow(state, "k").value().has_value());
+
+  // Nothing added: an empty result, nothing written.
+  r = log_->Append(AppendOptions{}, [](AppendTxn&) { return Status(); });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->first_sequence, 1u);
+  EXPECT_EQ(r->last_sequence, 0u);
+
+  // A cause that is not earlier is refused by Add.
+  r = log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
+    return txn.Add(NewEvent{"a", CauseRef::Sequence(1), Created("j")}).status();
+  });
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(log_->head().sequence, 0u);
+}
+
+TEST_F(EventLogTest, TransactionScanMergesPendingWritesBothWays) {
+  FamilyId f = log_->OpenFamily("rows").value();
+  ASSERT_TRUE(log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Add(Command(Created("j"))).status());
+                    for (std::string k : {"a/1", "a/3", "a/5", "b/1"}) {
+                      JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, k, "stored" + k));
+                    }
+                    return Status();
+                  })
+                  .ok());
+  ASSERT_TRUE(log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Add(Command(Created("k"))).status());
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/2", "new2"));
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/3", "new3"));  // overwrite
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Delete(f, "a/5"));       // hide
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/6", "new6"));
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Delete(f, "a/9"));       // absent anyway
+                    auto it = txn.Scan(f, "a/");
+                    it->SeekToFirst();
+                    using Rows_t = std::vector<std::pair<std::string, std::string>>;
+                    EXPECT_EQ(Rows(*it), (Rows_t{{"a/1", "storeda/1"}, {"a/2", "new2"},
+                                                 {"a/3", "new3"}, {"a/6", "new6"}}));
+                    // Backwards, and switching direction in the middle.
+                    it->SeekToLast();
+                    EXPECT_EQ(it->key(), "a/6");
+                    it->Prev();
+                    EXPECT_EQ(it->key(), "a/3");
+                    it->Prev();
+                    EXPECT_EQ(it->key(), "a/2");
+                    it->Next();
+                    EXPECT_EQ(it->key(), "a/3");
+                    it->SeekForPrev("a/5");  // deleted: lands on a/3
+                    EXPECT_EQ(it->key(), "a/3");
+                    it->Seek("a/4");  // a/5 is deleted: lands on a/6
+                    EXPECT_EQ(it->key(), "a/6");
+                    it->Next();
+                    EXPECT_FALSE(it->Valid());
+                    it->SeekForPrev("a/0");
+                    EXPECT_FALSE(it->Valid());
+                    return Status();
+                  })
+                  .ok());
+  // Outside a transaction the committed state is the merged one.
+  auto it = log_->ScanRows(f, "a/");
+  it->SeekToFirst();
+  EXPECT_EQ(Rows(*it).size(), 4u);
+  it = log_->ScanRows(f, "b/");
+  it->SeekToLast();
+  ASSERT_TRUE(it->Valid());
+  EXPECT_EQ(it->key(), "b/1");
+}
+
+TEST_F(EventLogTest, FamiliesAreCreatedDroppedAndNotCreatedByReaders) {
+  EXPECT_EQ(log_->OpenFamily("events").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(log_->OpenFamily("Bad Name").status().code(), StatusCode::kInvalidArgument);
+  FamilyId a = log_->OpenFamily("proj.jobs-v1").value();
+  FamilyId again = log_->OpenFamily("proj.jobs-v1").value();
+  EXPECT_EQ(a, again);
+  ASSERT_TRUE(log_->DropFamily(a).ok());
+  EXPECT_EQ(log_->GetRow(a, "k").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(log_->FamilyNames().empty());
+  MustAppend(Single(ThingDeleted{"t"}));
+  Reopen(OpenMode::kReadOnly);
+  EXPECT_EQ(log_->OpenFamily("proj.jobs-v2").status().code(), StatusCode::kNotFound);
+}
+
+class CountingObserver final : public AppendObserver {
+ public:
+  explicit CountingObserver(FamilyId family) : family_(family) {}
+  Status OnAppend(AppendTxn& txn) override {
+    if (fail_) return InternalError("observer failed");
+    for (const Event& e : txn.events()) {
+      JOBLEDGER_RETURN_IF_ERROR(txn.Put(family_, "seen/" + std::to_string(e.sequence),
+                                        std::string(EventKindName(KindOf(e.body)))));
+    }
+    return Status();
+  }
+  bool fail_ = false;
+
+ private:
+  FamilyId family_;
+};
+
+TEST_F(EventLogTest, ObserversFoldEveryAppendInItsOwnBatch) {
+  FamilyId f = log_->OpenFamily("observed").value();
+  CountingObserver observer(f);
+  log_->AddObserver(&observer);
+  AppendRequest r;
+  r.events.push_back(Command(Created("j")));
+  r.events.push_back(Command(Queued("j", "t")));
+  MustAppend(r);
+  EXPECT_EQ(log_->GetRow(f, "seen/2").value(), std::optional<std::string>("ExecutionQueued"));
+  observer.fail_ = true;
+  EXPECT_EQ(log_->Append(Single(ThingDeleted{"t"})).status().code(), StatusCode::kInternal);
+  EXPECT_EQ(log_->head().sequence, 2u);
+  log_->RemoveObserver(&observer);
+  MustAppend(Single(ThingDeleted{"t"}));
+  EXPECT_FALSE(log_->GetRow(f, "seen/3").value().has_value());
+}
+
+}  // namespace
+}  // namespace jobledger

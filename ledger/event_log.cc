@@ -172,6 +172,7 @@ class RocksCursor final : public EventCursor {
 class RocksEventLog final : public EventLog {
  public:
   ~RocksEventLog() override {
+    families_.clear();  // destroys the upper layers' handles (every reader is gone)
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     handles_.clear();
     db_.reset();
@@ -228,10 +229,16 @@ class RocksEventLog final : public EventLog {
   friend class RocksTxn;
   RocksEventLog() = default;
 
-  // The handle of an upper layer's family; nullptr if unknown or dropped.
-  rocksdb::ColumnFamilyHandle* FamilyHandle(FamilyId family) const {
+  // The handle of an upper layer's family; null if unknown or dropped. Holding the
+  // pointer keeps the handle alive across a concurrent DropFamily.
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> FamilyHandle(FamilyId family) const {
     std::shared_lock<std::shared_mutex> lock(families_mu_);
     return family.value < families_.size() ? families_[family.value] : nullptr;
+  }
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> Own(rocksdb::ColumnFamilyHandle* h) {
+    rocksdb::DB* db = db_.get();
+    return std::shared_ptr<rocksdb::ColumnFamilyHandle>(
+        h, [db](rocksdb::ColumnFamilyHandle* p) { db->DestroyColumnFamilyHandle(p).PermitUncheckedError(); });
   }
   Status UnknownFamily(FamilyId family) const {
     return InvalidArgumentError("family id " + std::to_string(family.value) +
@@ -260,7 +267,7 @@ class RocksEventLog final : public EventLog {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
 
   mutable std::shared_mutex families_mu_;
-  std::vector<rocksdb::ColumnFamilyHandle*> families_;  // by FamilyId; owned by handles_
+  std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>> families_;  // by FamilyId
   std::vector<AppendObserver*> observers_;
 
   std::mutex append_mu_;  // serialises appends (and catch-up on a secondary)
@@ -397,7 +404,18 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
     if (name == internal::kTimeIndexFamily) log->time_index_ = h;
     if (name == internal::kRequestsFamily) log->requests_ = h;
     if (name == internal::kMetaFamily) log->meta_ = h;
-    if (!IsLogFamily(name)) log->families_.push_back(h);
+  }
+  // Upper layers' families are owned by shared pointers (see FamilyHandle).
+  {
+    std::vector<rocksdb::ColumnFamilyHandle*> own;
+    for (rocksdb::ColumnFamilyHandle* h : log->handles_) {
+      if (IsLogFamily(h->GetName())) {
+        own.push_back(h);
+      } else {
+        log->families_.push_back(log->Own(h));
+      }
+    }
+    log->handles_ = std::move(own);
   }
 
   // Format version.
@@ -564,19 +582,19 @@ class RocksTxn final : public AppendTxn {
   }
 
   std::unique_ptr<RowIterator> Scan(FamilyId family, std::string_view prefix) const override {
-    rocksdb::ColumnFamilyHandle* h = log_->FamilyHandle(family);
+    std::shared_ptr<rocksdb::ColumnFamilyHandle> h = log_->FamilyHandle(family);
     internal::PendingRows rows;
     for (auto it = pending_.lower_bound({family.value, std::string(prefix)});
          it != pending_.end() && it->first.first == family.value; ++it) {
       if (it->first.second.compare(0, prefix.size(), prefix) != 0) break;
       rows.emplace_back(it->first.second, it->second);
     }
-    rocksdb::ColumnFamilyHandle* cf = h != nullptr ? h : log_->meta_;
+    rocksdb::ColumnFamilyHandle* cf = h != nullptr ? h.get() : log_->meta_;
     std::unique_ptr<rocksdb::Iterator> base(log_->db_->NewIterator(rocksdb::ReadOptions(), cf));
     // An unknown family scans nothing: the prefix cannot match the meta family's keys.
     std::string bounded_prefix = h != nullptr ? std::string(prefix) : std::string("\xff\xff");
     return internal::NewMergingRowIterator(std::move(base), std::move(bounded_prefix),
-                                           std::move(rows));
+                                           std::move(rows), std::move(h));
   }
 
   bool wrote_rows() const { return !pending_.empty(); }
@@ -586,10 +604,10 @@ class RocksTxn final : public AppendTxn {
 
  private:
   Status Write(FamilyId family, std::string_view key, std::optional<std::string> value) {
-    rocksdb::ColumnFamilyHandle* h = log_->FamilyHandle(family);
+    std::shared_ptr<rocksdb::ColumnFamilyHandle> h = log_->FamilyHandle(family);
     if (h == nullptr) return log_->UnknownFamily(family);
-    rocksdb::Status s = value.has_value() ? batch_.Put(h, rocksdb::Slice(key.data(), key.size()), *value)
-                                          : batch_.Delete(h, rocksdb::Slice(key.data(), key.size()));
+    const rocksdb::Slice k(key.data(), key.size());
+    rocksdb::Status s = value.has_value() ? batch_.Put(h.get(), k, *value) : batch_.Delete(h.get(), k);
     JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(s, "building the append"));
     pending_[{family.value, std::string(key)}] = std::move(value);
     return Status();
@@ -753,8 +771,7 @@ StatusOr<FamilyId> RocksEventLog::OpenFamily(std::string_view name) {
   JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(
       db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), std::string(name), &h),
       "creating family '" + std::string(name) + "'"));
-  handles_.push_back(h);
-  families_.push_back(h);
+  families_.push_back(Own(h));
   return FamilyId{static_cast<uint32_t>(families_.size() - 1)};
 }
 
@@ -762,22 +779,24 @@ Status RocksEventLog::DropFamily(FamilyId family) {
   if (mode_ != OpenMode::kReadWrite) {
     return FailedPreconditionError("ledger at '" + path_ + "' is open read-only");
   }
+  // Under the append lock: no append is writing to the family while it goes.
+  std::lock_guard<std::mutex> append_lock(append_mu_);
   std::unique_lock<std::shared_mutex> lock(families_mu_);
   if (family.value >= families_.size() || families_[family.value] == nullptr) {
     return UnknownFamily(family);
   }
-  rocksdb::ColumnFamilyHandle* h = families_[family.value];
-  JOBLEDGER_RETURN_IF_ERROR(
-      internal::FromRocks(db_->DropColumnFamily(h), "dropping family '" + h->GetName() + "'"));
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> h = families_[family.value];
+  JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(db_->DropColumnFamily(h.get()),
+                                                "dropping family '" + h->GetName() + "'"));
+  // Readers still holding the handle finish first; the last one destroys it.
   families_[family.value] = nullptr;
-  handles_.erase(std::remove(handles_.begin(), handles_.end(), h), handles_.end());
-  return internal::FromRocks(db_->DestroyColumnFamilyHandle(h), "closing a dropped family");
+  return Status();
 }
 
 std::vector<std::string> RocksEventLog::FamilyNames() const {
   std::shared_lock<std::shared_mutex> lock(families_mu_);
   std::vector<std::string> out;
-  for (auto* h : families_) {
+  for (const auto& h : families_) {
     if (h != nullptr) out.push_back(h->GetName());
   }
   return out;
@@ -785,18 +804,19 @@ std::vector<std::string> RocksEventLog::FamilyNames() const {
 
 StatusOr<std::optional<std::string>> RocksEventLog::GetRow(FamilyId family,
                                                            std::string_view key) const {
-  rocksdb::ColumnFamilyHandle* h = FamilyHandle(family);
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> h = FamilyHandle(family);
   if (h == nullptr) return UnknownFamily(family);
-  return Get(h, std::string(key));
+  return Get(h.get(), std::string(key));
 }
 
 std::unique_ptr<RowIterator> RocksEventLog::ScanRows(FamilyId family,
                                                      std::string_view prefix) const {
-  rocksdb::ColumnFamilyHandle* h = FamilyHandle(family);
-  rocksdb::ColumnFamilyHandle* cf = h != nullptr ? h : meta_;
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> h = FamilyHandle(family);
+  rocksdb::ColumnFamilyHandle* cf = h != nullptr ? h.get() : meta_;
   std::unique_ptr<rocksdb::Iterator> base(db_->NewIterator(rocksdb::ReadOptions(), cf));
   std::string bounded_prefix = h != nullptr ? std::string(prefix) : std::string("\xff\xff");
-  return internal::NewMergingRowIterator(std::move(base), std::move(bounded_prefix), {});
+  return internal::NewMergingRowIterator(std::move(base), std::move(bounded_prefix), {},
+                                         std::move(h));
 }
 
 StatusOr<Event> RocksEventLog::Read(uint64_t sequence) const {
@@ -1075,6 +1095,49 @@ std::string_view VerifyProblemName(VerifyProblem problem) {
     case VerifyProblem::kStorageCorruption: return "storage-corruption";
   }
   return "unknown";
+}
+
+namespace {
+std::string PrintableKey(std::string_view key) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : key) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f && c != '\\') {
+      out.push_back(c);
+    } else {
+      out += "\\x";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xf]);
+    }
+  }
+  return out;
+}
+}  // namespace
+
+StatusOr<std::vector<std::string>> CompareFamilies(const EventLog& log, FamilyId a_family,
+                                                   FamilyId b_family, size_t limit) {
+  std::vector<std::string> out;
+  auto a = log.ScanRows(a_family, "");
+  auto b = log.ScanRows(b_family, "");
+  a->SeekToFirst();
+  b->SeekToFirst();
+  while ((a->Valid() || b->Valid()) && out.size() < limit) {
+    if (a->Valid() && b->Valid() && a->key() == b->key()) {
+      if (a->value() != b->value()) out.push_back("row " + PrintableKey(a->key()) + " differs");
+      a->Next();
+      b->Next();
+    } else if (!b->Valid() || (a->Valid() && a->key() < b->key())) {
+      out.push_back("row " + PrintableKey(a->key()) + " is only in the first");
+      a->Next();
+    } else {
+      out.push_back("row " + PrintableKey(b->key()) + " is only in the second");
+      b->Next();
+    }
+  }
+  JOBLEDGER_RETURN_IF_ERROR(a->status());
+  JOBLEDGER_RETURN_IF_ERROR(b->status());
+  return out;
 }
 
 StatusOr<std::unique_ptr<EventLog>> EventLog::Open(const EventLogOptions& options,

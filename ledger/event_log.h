@@ -354,6 +354,12 @@ class EventLog {
   EventLog() = default;
 };
 
+// Lists the rows that differ between two families of `log` (a stored family and a
+// fresh fold of the log, say), in key order, at most `limit` lines, each naming the
+// key (printable bytes as is, others as \xNN).
+StatusOr<std::vector<std::string>> CompareFamilies(const EventLog& log, FamilyId a, FamilyId b,
+                                                   size_t limit = 100);
+
 }  // namespace jobledger
 
 #endif  // JOBLEDGER_LEDGER_EVENT_LOG_H_

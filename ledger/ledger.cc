@@ -56,22 +56,6 @@ ExecutionStateView ToView(const ExecutionId& id, const ExecState& e) {
   return v;
 }
 
-std::string HexKey(std::string_view key) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : key) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f) {
-      out.push_back(c);
-    } else {
-      out += "\\x";
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xf]);
-    }
-  }
-  return out;
-}
-
 class LedgerImpl final : public Ledger {
  public:
   LedgerImpl(std::unique_ptr<EventLog> log, FamilyId state, const LedgerOptions& options)
@@ -408,28 +392,13 @@ class LedgerImpl final : public Ledger {
     StateCheckResult result;
     Status folded = FoldLogInto(scratch, &result.events_folded);
     if (folded.ok()) {
-      // Compare the two families row by row, in key order.
-      auto a = log_->ScanRows(state_, "");
-      auto b = log_->ScanRows(scratch, "");
-      a->SeekToFirst();
-      b->SeekToFirst();
-      while ((a->Valid() || b->Valid()) && result.differences.size() < 100) {
-        if (a->Valid() && b->Valid() && a->key() == b->key()) {
-          if (a->value() != b->value()) {
-            result.differences.push_back("row " + HexKey(a->key()) + " differs from the log's fold");
-          }
-          a->Next();
-          b->Next();
-        } else if (!b->Valid() || (a->Valid() && a->key() < b->key())) {
-          result.differences.push_back("row " + HexKey(a->key()) + " is stored but not in the log's fold");
-          a->Next();
-        } else {
-          result.differences.push_back("row " + HexKey(b->key()) + " is in the log's fold but not stored");
-          b->Next();
-        }
+      // The stored state first, the log's fold second.
+      StatusOr<std::vector<std::string>> diff = CompareFamilies(*log_, state_, scratch);
+      if (diff.ok()) {
+        result.differences = std::move(diff).value();
+      } else {
+        folded = diff.status();
       }
-      if (!a->status().ok()) folded = a->status();
-      if (folded.ok() && !b->status().ok()) folded = b->status();
     }
     Status dropped = log_->DropFamily(scratch);
     JOBLEDGER_RETURN_IF_ERROR(folded);

@@ -24,8 +24,11 @@ std::string PrefixEnd(std::string prefix) {
 class MergingRowIterator final : public RowIterator {
  public:
   MergingRowIterator(std::unique_ptr<rocksdb::Iterator> base, std::string prefix,
-                     PendingRows pending)
-      : base_(std::move(base)), prefix_(std::move(prefix)), pending_(std::move(pending)) {
+                     PendingRows pending, std::shared_ptr<void> keepalive)
+      : keepalive_(std::move(keepalive)),
+        base_(std::move(base)),
+        prefix_(std::move(prefix)),
+        pending_(std::move(pending)) {
     // Only the pending rows under the prefix matter.
     pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
                                   [&](const auto& row) { return !HasPrefix(row.first); }),
@@ -152,6 +155,7 @@ class MergingRowIterator final : public RowIterator {
     }
   }
 
+  std::shared_ptr<void> keepalive_;  // declared first: destroyed after base_
   std::unique_ptr<rocksdb::Iterator> base_;
   std::string prefix_;
   PendingRows pending_;
@@ -165,9 +169,10 @@ class MergingRowIterator final : public RowIterator {
 }  // namespace
 
 std::unique_ptr<RowIterator> NewMergingRowIterator(std::unique_ptr<rocksdb::Iterator> base,
-                                                   std::string prefix, PendingRows pending) {
+                                                   std::string prefix, PendingRows pending,
+                                                   std::shared_ptr<void> keepalive) {
   return std::make_unique<MergingRowIterator>(std::move(base), std::move(prefix),
-                                              std::move(pending));
+                                              std::move(pending), std::move(keepalive));
 }
 
 }  // namespace jobledger::internal

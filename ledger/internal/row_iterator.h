@@ -21,9 +21,11 @@ namespace jobledger::internal {
 using PendingRows = std::vector<std::pair<std::string, std::optional<std::string>>>;
 
 // Takes ownership of `base`, which iterates the whole column family. Only rows whose
-// keys start with `prefix` are visible.
+// keys start with `prefix` are visible. `keepalive` is held until the iterator goes
+// (the family's handle, so a concurrent drop cannot pull it away).
 std::unique_ptr<RowIterator> NewMergingRowIterator(std::unique_ptr<rocksdb::Iterator> base,
-                                                   std::string prefix, PendingRows pending);
+                                                   std::string prefix, PendingRows pending,
+                                                   std::shared_ptr<void> keepalive = nullptr);
 
 }  // namespace jobledger::internal
 

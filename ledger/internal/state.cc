@@ -1,7 +1,7 @@
 #include "ledger/internal/state.h"
 
 #include "ledger/internal/keys.h"
-#include "ledger/internal/wire.h"
+#include "ledger/wire.h"
 
 namespace jobledger::internal {
 namespace {

@@ -1,12 +1,13 @@
-// A small binary encoding for the ledger's write-side state rows: varints,
+// A small binary encoding for derived rows (the ledger's write-side state, the
+// projections' read models): varints,
 // length-prefixed strings, presence bytes for optionals. Rows start with a version
 // byte so their layout can change; a reader that finds a bad row reports kDataLoss.
 // (Events use Cap'n Proto's canonical form because they are hashed and kept forever;
 // state rows are derived and can be rebuilt from the log, so a compact encoding with
 // no schema compiler suffices.)
 
-#ifndef JOBLEDGER_LEDGER_INTERNAL_WIRE_H_
-#define JOBLEDGER_LEDGER_INTERNAL_WIRE_H_
+#ifndef JOBLEDGER_LEDGER_WIRE_H_
+#define JOBLEDGER_LEDGER_WIRE_H_
 
 #include <cstdint>
 #include <cstring>
@@ -16,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-namespace jobledger::internal {
+namespace jobledger {
 
 class WireWriter {
  public:
@@ -132,6 +133,79 @@ class WireReader {
   bool ok_ = true;
 };
 
-}  // namespace jobledger::internal
+// Builds row keys: a prefix byte, then length-prefixed ids (1..255 bytes) or
+// NUL-terminated names, and big-endian integers, so bytewise order is (id, number)
+// order and ids that are prefixes of each other never interleave.
+class KeyBuilder {
+ public:
+  explicit KeyBuilder(char prefix) : key_(1, prefix) {}
+  KeyBuilder& Id(std::string_view id) {
+    key_.push_back(static_cast<char>(static_cast<uint8_t>(id.size())));
+    key_.append(id);
+    return *this;
+  }
+  // A name that cannot contain NUL (jobId, thingName, group names): NUL-terminated,
+  // so keys sort by the name itself and "a" sorts wholly before "ab".
+  KeyBuilder& Name(std::string_view name) {
+    key_.append(name);
+    key_.push_back('\0');
+    return *this;
+  }
+  KeyBuilder& U64(uint64_t v) {
+    for (int shift = 56; shift >= 0; shift -= 8) key_.push_back(static_cast<char>((v >> shift) & 0xff));
+    return *this;
+  }
+  // Newest first: versions of an entity keyed by ~sequence.
+  KeyBuilder& Version(uint64_t sequence) { return U64(~sequence); }
+  const std::string& key() const { return key_; }
+  std::string Take() { return std::move(key_); }
 
-#endif  // JOBLEDGER_LEDGER_INTERNAL_WIRE_H_
+ private:
+  std::string key_;
+};
+
+// Reads what KeyBuilder wrote, after the prefix byte. ok() false once malformed.
+class KeyReader {
+ public:
+  explicit KeyReader(std::string_view key) : in_(key.empty() ? key : key.substr(1)) {}
+  bool ok() const { return ok_; }
+  bool AtEnd() const { return in_.empty(); }
+  std::string_view Id() {
+    if (in_.empty() || static_cast<uint8_t>(in_[0]) + 1u > in_.size()) return Fail();
+    size_t n = static_cast<uint8_t>(in_[0]);
+    std::string_view id = in_.substr(1, n);
+    in_.remove_prefix(1 + n);
+    return id;
+  }
+  std::string_view Name() {
+    size_t end = in_.find('\0');
+    if (end == std::string_view::npos) return Fail();
+    std::string_view name = in_.substr(0, end);
+    in_.remove_prefix(end + 1);
+    return name;
+  }
+  uint64_t U64() {
+    if (in_.size() < 8) {
+      Fail();
+      return 0;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in_[i]);
+    in_.remove_prefix(8);
+    return v;
+  }
+  uint64_t Version() { return ~U64(); }
+
+ private:
+  std::string_view Fail() {
+    ok_ = false;
+    in_ = {};
+    return {};
+  }
+  std::string_view in_;
+  bool ok_ = true;
+};
+
+}  // namespace jobledger
+
+#endif  // JOBLEDGER_LEDGER_WIRE_H_

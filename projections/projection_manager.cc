@@ -1,0 +1,459 @@
+#include "projections/projection_manager.h"
+
+#include <chrono>
+#include <optional>
+
+#include "ledger/wire.h"
+
+namespace jobledger {
+namespace {
+
+constexpr std::string_view kRegistryFamily = "projections";
+constexpr std::string_view kCheckpointKey{"\0checkpoint", 11};
+// Events per write when folding outside the append lock.
+constexpr uint64_t kChunk = 4096;
+
+std::string FamilyPrefix(std::string_view name) { return "proj." + std::string(name) + "."; }
+
+std::string FamilyName(std::string_view name, uint32_t version, uint64_t n) {
+  return FamilyPrefix(name) + "v" + std::to_string(version) + "." + std::to_string(n);
+}
+
+// Parses "proj.<name>.v<version>.<n>".
+bool ParseFamilyName(std::string_view family, std::string_view name, uint32_t* version,
+                     uint64_t* n) {
+  const std::string prefix = FamilyPrefix(name) + "v";
+  if (family.substr(0, prefix.size()) != prefix) return false;
+  std::string_view rest = family.substr(prefix.size());
+  size_t dot = rest.find('.');
+  if (dot == std::string_view::npos) return false;
+  try {
+    *version = static_cast<uint32_t>(std::stoul(std::string(rest.substr(0, dot))));
+    *n = std::stoull(std::string(rest.substr(dot + 1)));
+  } catch (...) {
+    return false;
+  }
+  return true;
+}
+
+std::string EncodeCheckpoint(uint64_t seq) {
+  WireWriter w;
+  w.U64(seq);
+  return w.Take();
+}
+
+StatusOr<uint64_t> ReadCheckpoint(const EventLog& log, FamilyId family, std::string_view what) {
+  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> raw, log.GetRow(family, kCheckpointKey));
+  if (!raw) return uint64_t{0};
+  WireReader r(*raw);
+  uint64_t seq = r.U64();
+  if (!r.ok() || !r.AtEnd()) {
+    return DataLossError("projection " + std::string(what) + ": malformed checkpoint row");
+  }
+  return seq;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+Status Stopped(RebuildPoint point) {
+  return AbortedError("rebuild stopped by the test hook at point " +
+                      std::to_string(static_cast<int>(point)));
+}
+
+}  // namespace
+
+struct ProjectionManager::Slot {
+  Entry entry;
+  // Guarded by the manager's mu_.
+  std::optional<FamilyId> active;
+  std::string active_name;
+  uint32_t active_version = 0;
+  bool dual = false;  // appends also go to `building`
+  std::optional<FamilyId> building;
+  // One rebuild / catch-up at a time.
+  std::mutex op_mu;
+};
+
+ProjectionManager::ProjectionManager(EventLog& log) : log_(log) {}
+
+ProjectionManager::~ProjectionManager() { log_.RemoveObserver(this); }
+
+StatusOr<std::unique_ptr<ProjectionManager>> ProjectionManager::Open(EventLog& log,
+                                                                     std::vector<Entry> projections) {
+  std::unique_ptr<ProjectionManager> m(new ProjectionManager(log));
+  JOBLEDGER_ASSIGN_OR_RETURN(m->registry_, log.OpenFamily(kRegistryFamily));
+  for (Entry& e : projections) {
+    if (e.projection == nullptr) return InvalidArgumentError("projections: null projection");
+    for (char c : e.projection->name()) {
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+        return InvalidArgumentError("projection name: must match [a-z0-9_]+, got '" +
+                                    std::string(e.projection->name()) + "'");
+      }
+    }
+    if (m->FindSlot(e.projection->name()) != nullptr) {
+      return InvalidArgumentError("projection name: '" + std::string(e.projection->name()) +
+                                  "' is registered twice");
+    }
+    auto slot = std::make_unique<Slot>();
+    slot->entry = std::move(e);
+    m->slots_.push_back(std::move(slot));
+  }
+  for (auto& slot : m->slots_) JOBLEDGER_RETURN_IF_ERROR(m->Init(*slot));
+  if (log.mode() == OpenMode::kReadWrite) log.AddObserver(m.get());
+  return m;
+}
+
+ProjectionManager::Slot* ProjectionManager::FindSlot(std::string_view name) const {
+  for (const auto& s : slots_) {
+    if (s->entry.projection->name() == name) return s.get();
+  }
+  return nullptr;
+}
+
+const Projection* ProjectionManager::Find(std::string_view name) const {
+  Slot* slot = FindSlot(name);
+  return slot != nullptr ? slot->entry.projection.get() : nullptr;
+}
+
+Status ProjectionManager::Init(Slot& slot) {
+  const std::string name(slot.entry.projection->name());
+  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> row, log_.GetRow(registry_, name));
+  std::string active_name;
+  if (row) {
+    WireReader r(*row);
+    active_name = r.Str();
+    if (!r.ok() || !r.AtEnd()) return DataLossError("projections: malformed registry row for '" + name + "'");
+  }
+  const bool writable = log_.mode() == OpenMode::kReadWrite;
+  // Families of this projection that are not active: an unfinished rebuild, or an old
+  // version whose drop did not happen before a crash.
+  for (const std::string& family : log_.FamilyNames()) {
+    uint32_t version = 0;
+    uint64_t n = 0;
+    if (family == active_name || !ParseFamilyName(family, name, &version, &n)) continue;
+    if (writable) {
+      JOBLEDGER_ASSIGN_OR_RETURN(FamilyId stale, log_.OpenFamily(family));
+      JOBLEDGER_RETURN_IF_ERROR(log_.DropFamily(stale));
+    }
+  }
+  if (!active_name.empty()) {
+    uint32_t version = 0;
+    uint64_t n = 0;
+    if (!ParseFamilyName(active_name, name, &version, &n)) {
+      return DataLossError("projections: registry names '" + active_name + "' for '" + name + "'");
+    }
+    StatusOr<FamilyId> family = log_.OpenFamily(active_name);
+    if (family.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      slot.active = *family;
+      slot.active_name = active_name;
+      slot.active_version = version;
+    } else if (family.status().code() != StatusCode::kNotFound) {
+      return family.status();
+    }
+  }
+  if (!writable) {
+    if (!slot.active) {
+      return NotFoundError("ledger at '" + log_.path() + "' has no projection '" + name +
+                           "'; open it read-write once to build it");
+    }
+    return Status();
+  }
+  if (!slot.active) return Rebuild(name).status();
+  JOBLEDGER_ASSIGN_OR_RETURN(uint64_t checkpoint, ReadCheckpoint(log_, *slot.active, name));
+  const uint64_t head = log_.head().sequence;
+  if (checkpoint > head) {
+    // The log is older than the projection (restored from a backup): never serve rows
+    // of events the log does not have.
+    return Rebuild(name).status();
+  }
+  if (checkpoint < head && slot.entry.mode == ProjectionMode::kInline) {
+    // Behind (it was catch-up before, or was added to an existing ledger): apply the
+    // missing events now, under the append lock so nothing is appended meanwhile.
+    JOBLEDGER_RETURN_IF_ERROR(log_.WriteRows([&](RowTxn& txn) {
+      return FoldRange(slot, *slot.active, checkpoint + 1, log_.head().sequence, txn);
+    }));
+  }
+  return Status();
+}
+
+Status ProjectionManager::FoldRange(Slot& slot, FamilyId family, uint64_t from, uint64_t to,
+                                    RowTxn& txn) {
+  if (from > to) return Status();
+  ProjectionWriter writer(txn, family);
+  auto cursor = log_.NewCursor(from, to);
+  uint64_t expected = from;
+  for (; cursor->state() == EventCursor::State::kPositioned; cursor->Next(), ++expected) {
+    JOBLEDGER_RETURN_IF_ERROR(slot.entry.projection->Apply(cursor->event(), writer));
+  }
+  JOBLEDGER_RETURN_IF_ERROR(cursor->status());
+  if (expected != to + 1) {
+    return DataLossError("projection " + std::string(slot.entry.projection->name()) +
+                         ": events " + std::to_string(expected) + ".." + std::to_string(to) +
+                         " could not be read");
+  }
+  return txn.Put(family, kCheckpointKey, EncodeCheckpoint(to));
+}
+
+Status ProjectionManager::OnAppend(AppendTxn& txn) {
+  const std::vector<Event>& events = txn.events();
+  if (events.empty()) return Status();
+  for (auto& slot : slots_) {
+    if (slot->entry.mode != ProjectionMode::kInline) continue;
+    std::vector<FamilyId> targets;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (slot->active) targets.push_back(*slot->active);
+      if (slot->dual && slot->building) targets.push_back(*slot->building);
+    }
+    for (FamilyId family : targets) {
+      ProjectionWriter writer(txn, family);
+      for (const Event& e : events) {
+        JOBLEDGER_RETURN_IF_ERROR(slot->entry.projection->Apply(e, writer));
+      }
+      JOBLEDGER_RETURN_IF_ERROR(txn.Put(family, kCheckpointKey, EncodeCheckpoint(events.back().sequence)));
+    }
+  }
+  return Status();
+}
+
+StatusOr<FamilyId> ProjectionManager::ActiveFamily(std::string_view name) const {
+  Slot* slot = FindSlot(name);
+  if (slot == nullptr) return NotFoundError("no projection '" + std::string(name) + "'");
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!slot->active) return NotFoundError("projection '" + std::string(name) + "' is not built");
+  return *slot->active;
+}
+
+std::vector<ProjectionInfo> ProjectionManager::Info() const {
+  std::vector<ProjectionInfo> out;
+  for (const auto& slot : slots_) {
+    ProjectionInfo info;
+    info.name = std::string(slot->entry.projection->name());
+    info.code_version = slot->entry.projection->version();
+    info.mode = slot->entry.mode;
+    std::optional<FamilyId> active;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      info.stored_version = slot->active_version;
+      info.family = slot->active_name;
+      active = slot->active;
+    }
+    if (active) {
+      StatusOr<uint64_t> checkpoint = ReadCheckpoint(log_, *active, info.name);
+      if (checkpoint.ok()) info.checkpoint = *checkpoint;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Status ProjectionManager::CatchUp(std::string_view name) {
+  Slot* slot = FindSlot(name);
+  if (slot == nullptr) return NotFoundError("no projection '" + std::string(name) + "'");
+  if (slot->entry.mode != ProjectionMode::kCatchUp) return Status();
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId family, ActiveFamily(name));
+  JOBLEDGER_ASSIGN_OR_RETURN(uint64_t checkpoint, ReadCheckpoint(log_, family, name));
+  while (checkpoint < log_.head().sequence) {
+    const uint64_t to = std::min(log_.head().sequence, checkpoint + kChunk);
+    JOBLEDGER_RETURN_IF_ERROR(log_.WriteRows(
+        [&](RowTxn& txn) { return FoldRange(*slot, family, checkpoint + 1, to, txn); }));
+    checkpoint = to;
+  }
+  return Status();
+}
+
+Status ProjectionManager::CatchUpAll() {
+  for (const auto& slot : slots_) JOBLEDGER_RETURN_IF_ERROR(CatchUp(slot->entry.projection->name()));
+  return Status();
+}
+
+StatusOr<std::string> ProjectionManager::NewFamilyName(const Slot& slot) {
+  const std::string_view name = slot.entry.projection->name();
+  uint64_t highest = 0;
+  for (const std::string& family : log_.FamilyNames()) {
+    uint32_t version = 0;
+    uint64_t n = 0;
+    if (ParseFamilyName(family, name, &version, &n)) highest = std::max(highest, n);
+  }
+  return FamilyName(name, slot.entry.projection->version(), highest + 1);
+}
+
+StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
+                                                   const RebuildOptions& options) {
+  Slot* slot = FindSlot(name);
+  if (slot == nullptr) return NotFoundError("no projection '" + std::string(name) + "'");
+  if (log_.mode() != OpenMode::kReadWrite) {
+    return FailedPreconditionError("rebuild: ledger at '" + log_.path() + "' is open read-only");
+  }
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  const auto start = std::chrono::steady_clock::now();
+  auto stop = [&](RebuildPoint p) { return options.test_stop && !options.test_stop(p); };
+
+  RebuildReport report;
+  report.projection = std::string(name);
+  report.version = slot->entry.projection->version();
+  JOBLEDGER_ASSIGN_OR_RETURN(std::string family_name, NewFamilyName(*slot));
+  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId family, log_.OpenFamily(family_name));
+  if (stop(RebuildPoint::kFamilyCreated)) return Stopped(RebuildPoint::kFamilyCreated);
+  // Undo a half-made rebuild on failure; a crash leaves the family to Open's cleanup.
+  auto abandon = [&](Status why) -> Status {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      slot->dual = false;
+      slot->building.reset();
+    }
+    log_.DropFamily(family).IgnoreError();  // the original failure is what matters
+    return why;
+  };
+  auto report_progress = [&](uint64_t done) {
+    if (!options.progress) return;
+    RebuildProgress p;
+    p.projection = report.projection;
+    p.events_done = done;
+    p.events_total = log_.head().sequence;
+    const double seconds = SecondsSince(start);
+    p.events_per_second = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+    options.progress(p);
+  };
+
+  // Outside the append lock, a chunk at a time, while writers go on.
+  uint64_t checkpoint = 0;
+  while (log_.head().sequence - checkpoint > kChunk) {
+    const uint64_t to = checkpoint + kChunk;
+    Status s = log_.WriteRows(
+        [&](RowTxn& txn) { return FoldRange(*slot, family, checkpoint + 1, to, txn); },
+        Durability::kNoSync);
+    if (!s.ok()) return abandon(s);
+    checkpoint = to;
+    report_progress(checkpoint);
+    if (stop(RebuildPoint::kChunkApplied)) return Stopped(RebuildPoint::kChunkApplied);
+  }
+  // The rest under the lock; from then on every append also goes to the new family.
+  Status caught_up = log_.WriteRows([&](RowTxn& txn) -> Status {
+    const uint64_t head = log_.head().sequence;
+    JOBLEDGER_RETURN_IF_ERROR(FoldRange(*slot, family, checkpoint + 1, head, txn));
+    if (head == 0) JOBLEDGER_RETURN_IF_ERROR(txn.Put(family, kCheckpointKey, EncodeCheckpoint(0)));
+    checkpoint = head;
+    std::lock_guard<std::mutex> lock(mu_);
+    slot->building = family;
+    slot->dual = slot->entry.mode == ProjectionMode::kInline;
+    return Status();
+  });
+  if (!caught_up.ok()) return abandon(caught_up);
+  report.events = checkpoint;
+  report_progress(checkpoint);
+  if (stop(RebuildPoint::kCaughtUp)) return Stopped(RebuildPoint::kCaughtUp);
+
+  std::optional<FamilyId> old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old = slot->active;
+  }
+  if (options.compare && old) {
+    // Under the append lock, so both families stand at the same sequence.
+    Status compared = log_.WriteRows([&](RowTxn&) -> Status {
+      JOBLEDGER_ASSIGN_OR_RETURN(report.differences, CompareFamilies(log_, *old, family));
+      return Status();
+    });
+    if (!compared.ok()) return abandon(compared);
+  }
+  if (options.dry_run) {
+    Status dropped = abandon(Status());
+    JOBLEDGER_RETURN_IF_ERROR(dropped);
+    report.family = slot->active_name;
+    report.seconds = SecondsSince(start);
+    return report;
+  }
+  // The switch: one registry write. Appends meanwhile still go to both families.
+  Status switched = log_.WriteRows([&](RowTxn& txn) {
+    WireWriter w;
+    w.Str(family_name);
+    return txn.Put(registry_, name, w.Take());
+  }, Durability::kSync);
+  if (!switched.ok()) return abandon(switched);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    slot->active = family;
+    slot->active_name = family_name;
+    slot->active_version = report.version;
+    slot->dual = false;
+    slot->building.reset();
+  }
+  if (stop(RebuildPoint::kSwitched)) return Stopped(RebuildPoint::kSwitched);
+  if (old) JOBLEDGER_RETURN_IF_ERROR(log_.DropFamily(*old));
+  report.family = family_name;
+  report.switched = true;
+  report.seconds = SecondsSince(start);
+  return report;
+}
+
+StatusOr<std::vector<RebuildReport>> ProjectionManager::RebuildOutdated(
+    const RebuildOptions& options) {
+  std::vector<RebuildReport> out;
+  for (const auto& slot : slots_) {
+    uint32_t stored;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stored = slot->active_version;
+    }
+    if (stored == slot->entry.projection->version()) continue;
+    JOBLEDGER_ASSIGN_OR_RETURN(RebuildReport r, Rebuild(slot->entry.projection->name(), options));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+StatusOr<DriftReport> ProjectionManager::CheckDrift(std::string_view name) {
+  Slot* slot = FindSlot(name);
+  if (slot == nullptr) return NotFoundError("no projection '" + std::string(name) + "'");
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  const std::string scratch_name = FamilyPrefix(name) + "drift";
+  for (const std::string& f : log_.FamilyNames()) {
+    if (f == scratch_name) {
+      JOBLEDGER_ASSIGN_OR_RETURN(FamilyId stale, log_.OpenFamily(f));
+      JOBLEDGER_RETURN_IF_ERROR(log_.DropFamily(stale));
+    }
+  }
+  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId scratch, log_.OpenFamily(scratch_name));
+  DriftReport report;
+  report.projection = std::string(name);
+  uint64_t checkpoint = 0;
+  Status s;
+  while (s.ok() && log_.head().sequence - checkpoint > kChunk) {
+    const uint64_t to = checkpoint + kChunk;
+    s = log_.WriteRows([&](RowTxn& txn) { return FoldRange(*slot, scratch, checkpoint + 1, to, txn); },
+                       Durability::kNoSync);
+    checkpoint = to;
+  }
+  // Compare under the append lock once the scratch fold has reached the head, so the
+  // two stand at one sequence; fold what arrived meanwhile and look again if not.
+  for (bool done = false; s.ok() && !done;) {
+    s = log_.WriteRows([&](RowTxn& txn) -> Status {
+      const uint64_t head = log_.head().sequence;
+      if (head == checkpoint) {
+        if (head == 0) {
+          JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> row, log_.GetRow(scratch, kCheckpointKey));
+          if (!row) return txn.Put(scratch, kCheckpointKey, EncodeCheckpoint(0));
+        }
+        JOBLEDGER_ASSIGN_OR_RETURN(FamilyId active, ActiveFamily(name));
+        JOBLEDGER_ASSIGN_OR_RETURN(report.differences, CompareFamilies(log_, active, scratch));
+        report.events_folded = head;
+        done = true;
+        return Status();
+      }
+      JOBLEDGER_RETURN_IF_ERROR(FoldRange(*slot, scratch, checkpoint + 1, head, txn));
+      checkpoint = head;
+      return Status();
+    }, Durability::kNoSync);
+  }
+  Status dropped = log_.DropFamily(scratch);
+  JOBLEDGER_RETURN_IF_ERROR(s);
+  JOBLEDGER_RETURN_IF_ERROR(dropped);
+  return report;
+}
+
+}  // namespace jobledger

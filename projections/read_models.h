@@ -1,0 +1,90 @@
+// ReadModels: the service's read operations answered from the "jobs" projection, now
+// or as of any earlier sequence. Every answer comes from stored rows by key or prefix
+// seek; none scans the log.
+//
+// Consistency: an answer reflects exactly the events up to one sequence (the head
+// when the call starts, or ReadPoint::sequence), even while appends continue, because
+// every row is a version keyed by the sequence that wrote it.
+//
+// Ordering (stable, documented): ListJobs by jobId; ListJobExecutionsForJob by
+// thingName, then executionNumber; ListJobExecutionsForThing by jobId, then
+// executionNumber; GetPendingJobExecutions' queued jobs by queuedAt, in-progress jobs
+// by startedAt (ties by jobId). nextToken is opaque; a token that was not returned by
+// the same operation is InvalidRequestException.
+
+#ifndef JOBLEDGER_PROJECTIONS_READ_MODELS_H_
+#define JOBLEDGER_PROJECTIONS_READ_MODELS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "ledger/clock.h"
+#include "ledger/commands.h"
+#include "ledger/event_log.h"
+#include "ledger/status.h"
+#include "ledger/validation.h"
+#include "projections/projection_manager.h"
+#include "projections/types.h"
+
+namespace jobledger {
+
+// Which moment a query answers for.
+struct ReadPoint {
+  // As of this sequence (the state right after it was appended). Default: the head.
+  uint64_t sequence = kMaxSequence;
+  // "Now" for approximateSecondsBeforeTimedOut. Default: the clock's time for a
+  // reading at the head, the recordedAt of `sequence` for a historical one.
+  std::optional<int64_t> now_micros;
+
+  static ReadPoint AtSequence(uint64_t s) {
+    ReadPoint p;
+    p.sequence = s;
+    return p;
+  }
+};
+
+class ReadModels {
+ public:
+  // Not owned: `log` and `projections` must outlive this. `clock`: Default nullptr,
+  // the system clock.
+  ReadModels(const EventLog& log, const ProjectionManager& projections,
+             const ValidationContext& context, const Clock* clock = nullptr);
+
+  StatusOr<Job> DescribeJob(std::string_view job_id, const ReadPoint& at = {}) const;
+  StatusOr<std::string> GetJobDocument(std::string_view job_id, const ReadPoint& at = {}) const;
+  StatusOr<ListJobsResult> ListJobs(const ListJobsRequest& request, const ReadPoint& at = {}) const;
+  // The latest execution of (job, thing) unless `execution_number` is given.
+  StatusOr<JobExecution> DescribeJobExecution(std::string_view job_id, std::string_view thing_name,
+                                              std::optional<int64_t> execution_number = std::nullopt,
+                                              const ReadPoint& at = {}) const;
+  StatusOr<ListJobExecutionsForJobResult> ListJobExecutionsForJob(
+      const ListJobExecutionsForJobRequest& request, const ReadPoint& at = {}) const;
+  StatusOr<ListJobExecutionsForThingResult> ListJobExecutionsForThing(
+      const ListJobExecutionsForThingRequest& request, const ReadPoint& at = {}) const;
+  StatusOr<GetPendingJobExecutionsResponse> GetPendingJobExecutions(
+      std::string_view thing_name, const ReadPoint& at = {}) const;
+
+  // The sequence a ReadPoint resolves to now (clamped to the projection's checkpoint).
+  StatusOr<uint64_t> Resolve(const ReadPoint& at) const;
+
+ private:
+  struct Point {
+    uint64_t sequence;
+    int64_t now;
+    bool historical;
+  };
+  StatusOr<Point> At(const ReadPoint& at) const;
+  StatusOr<FamilyId> Family() const;
+
+  const EventLog& log_;
+  const ProjectionManager& projections_;
+  ValidationContext context_;
+  const Clock* clock_;
+  SystemClock system_clock_;
+};
+
+}  // namespace jobledger
+
+#endif  // JOBLEDGER_PROJECTIONS_READ_MODELS_H_

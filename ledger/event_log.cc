@@ -172,6 +172,16 @@ class RocksCursor final : public EventCursor {
 class RocksEventLog final : public EventLog {
  public:
   ~RocksEventLog() override {
+    if (mode_ == OpenMode::kReadWrite && db_ != nullptr) {
+      // Flush the memtables, so the next open does not replay a long WAL (open time
+      // would grow with the log). A failure here loses nothing: the WAL still holds it.
+      rocksdb::FlushOptions flush;
+      std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
+      for (const auto& h : families_) {
+        if (h != nullptr) all.push_back(h.get());
+      }
+      db_->Flush(flush, all).PermitUncheckedError();
+    }
     families_.clear();  // destroys the upper layers' handles (every reader is gone)
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     handles_.clear();
@@ -327,6 +337,12 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
   const bool exists = fs::exists(fs::path(path) / "CURRENT", ec);
   if (!exists && (mode != OpenMode::kReadWrite || !options.create_if_missing)) {
     return NotFoundError("no ledger at '" + path + "'");
+  }
+
+  if (!exists && !fs::exists(path, ec)) {
+    // A new ledger: make its folder, parents included.
+    fs::create_directories(path, ec);
+    if (ec) return UnavailableError("cannot create the ledger folder '" + path + "': " + ec.message());
   }
 
   rocksdb::DBOptions db_options;

@@ -566,6 +566,31 @@ std::string ThingGroupArn(const ValidationContext& context, std::string_view gro
 
 // ---- single fields ----
 
+std::optional<TargetRef> SplitTargetArn(std::string_view arn) {
+  size_t pos = 0;
+  for (int colons = 0; colons < 5; ++colons) {
+    pos = arn.find(':', pos);
+    if (pos == std::string_view::npos) return std::nullopt;
+    ++pos;
+  }
+  std::string_view resource = arn.substr(pos);
+  constexpr std::string_view kGroup = "thinggroup/";
+  constexpr std::string_view kThing = "thing/";
+  if (resource.substr(0, kGroup.size()) == kGroup && resource.size() > kGroup.size()) {
+    return TargetRef{TargetRef::Kind::kThingGroup, std::string(resource.substr(kGroup.size()))};
+  }
+  if (resource.substr(0, kThing.size()) == kThing && resource.size() > kThing.size()) {
+    return TargetRef{TargetRef::Kind::kThing, std::string(resource.substr(kThing.size()))};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> TargetGroupName(std::string_view arn) {
+  std::optional<TargetRef> t = SplitTargetArn(arn);
+  if (!t || t->kind != TargetRef::Kind::kThingGroup) return std::nullopt;
+  return t->name;
+}
+
 Status ValidateJobId(std::string_view job_id, std::string_view field) {
   return CheckIdentifier(job_id, field, kMaxJobIdChars, IsJobIdChar, kJobIdPattern);
 }

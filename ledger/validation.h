@@ -17,6 +17,7 @@
 #ifndef JOBLEDGER_LEDGER_VALIDATION_H_
 #define JOBLEDGER_LEDGER_VALIDATION_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,13 @@ struct TargetRef {
 // regions and accounts than the context's, other resource types, and invalid names.
 StatusOr<TargetRef> ParseTargetArn(std::string_view arn, const ValidationContext& context,
                                    std::string_view field = "targets");
+
+// The resource of a target ARN already validated (stored in an event): the part after
+// the fifth ':' ("thing/NAME" or "thinggroup/NAME"; names may contain ':'). nullopt for
+// anything else.
+std::optional<TargetRef> SplitTargetArn(std::string_view arn);
+// The thing-group name of a target ARN, if it names a group.
+std::optional<std::string> TargetGroupName(std::string_view arn);
 
 std::string JobArn(const ValidationContext& context, std::string_view job_id);
 std::string ThingArn(const ValidationContext& context, std::string_view thing_name);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ledger/validation.h"
 #include "projections/internal/records.h"
 
 namespace jobledger {
@@ -13,13 +14,6 @@ constexpr int64_t kMicrosPerMinute = 60'000'000;
 
 size_t Idx(ExecutionStatus s) { return static_cast<size_t>(s); }
 
-std::optional<std::string> GroupOf(std::string_view arn) {
-  size_t colon = arn.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  std::string_view resource = arn.substr(colon + 1);
-  if (resource.rfind("thinggroup/", 0) != 0) return std::nullopt;
-  return std::string(resource.substr(11));
-}
 
 class Folder {
  public:
@@ -75,7 +69,7 @@ class Folder {
 
   Status IndexGroups(const std::vector<std::string>& targets, const std::string& job_id) {
     for (const std::string& arn : targets) {
-      std::optional<std::string> group = GroupOf(arn);
+      std::optional<std::string> group = TargetGroupName(arn);
       if (!group) continue;
       JOBLEDGER_RETURN_IF_ERROR(rows_.Put(KeyBuilder(kGroupIndexRow).Name(*group).Name(job_id).Take(), {}));
       JOBLEDGER_RETURN_IF_ERROR(

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "ledger/validation.h"
 #include "projections/internal/records.h"
 #include "projections/jobs_projection.h"
 
@@ -76,13 +77,6 @@ std::string AsOfText(bool historical, uint64_t sequence) {
   return historical ? " as of sequence " + std::to_string(sequence) : std::string();
 }
 
-std::optional<std::string> GroupOf(std::string_view arn) {
-  size_t colon = arn.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  std::string_view resource = arn.substr(colon + 1);
-  if (resource.rfind("thinggroup/", 0) != 0) return std::nullopt;
-  return std::string(resource.substr(11));
-}
 
 JobSummary Summarize(const ValidationContext& context, const std::string& job_id,
                      const JobRecord& j) {
@@ -91,7 +85,7 @@ JobSummary Summarize(const ValidationContext& context, const std::string& job_id
   s.job_id = job_id;
   std::vector<std::string> groups;
   for (const std::string& t : j.targets) {
-    if (auto g = GroupOf(t)) groups.push_back(*g);
+    if (auto g = TargetGroupName(t)) groups.push_back(*g);
   }
   if (groups.size() == 1) s.thing_group_id = ThingGroupId(groups[0]);
   s.target_selection = j.target_selection;
@@ -242,7 +236,7 @@ StatusOr<ListJobsResult> ReadModels::ListJobs(const ListJobsRequest& request, co
     if (request.thing_group_name || request.thing_group_id) {
       bool match = false;
       for (const std::string& t : j->targets) {
-        std::optional<std::string> g = GroupOf(t);
+        std::optional<std::string> g = TargetGroupName(t);
         if (!g) continue;
         if (request.thing_group_name && *g != *request.thing_group_name) continue;
         if (request.thing_group_id && ThingGroupId(*g) != *request.thing_group_id) continue;

@@ -1,5 +1,7 @@
 #include "ledger/internal/fold.h"
 
+#include "ledger/validation.h"
+
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -59,16 +61,18 @@ class Folder {
 
   Status AddGroupTargets(const std::vector<std::string>& targets, std::string_view job_id) {
     for (const std::string& arn : targets) {
-      std::optional<TargetName> t = SplitTargetArn(arn);
-      if (t && t->is_group) JOBLEDGER_RETURN_IF_ERROR(store_.PutGroupTarget(t->name, job_id));
+      if (auto group = TargetGroupName(arn)) {
+        JOBLEDGER_RETURN_IF_ERROR(store_.PutGroupTarget(*group, job_id));
+      }
     }
     return Status();
   }
 
   Status DropGroupTargets(const JobState& job, std::string_view job_id) {
     for (const std::string& arn : job.targets) {
-      std::optional<TargetName> t = SplitTargetArn(arn);
-      if (t && t->is_group) JOBLEDGER_RETURN_IF_ERROR(store_.DeleteGroupTarget(t->name, job_id));
+      if (auto group = TargetGroupName(arn)) {
+        JOBLEDGER_RETURN_IF_ERROR(store_.DeleteGroupTarget(*group, job_id));
+      }
     }
     return Status();
   }
@@ -188,7 +192,8 @@ class Folder {
     job.force_canceled = job.force_canceled || b.force;
     job.last_updated_at = e_.recorded_at_micros;
     JOBLEDGER_RETURN_IF_ERROR(StopRollout(job, b.job_id));
-    JOBLEDGER_RETURN_IF_ERROR(DropGroupTargets(job, b.job_id));
+    // The job stays indexed under its groups: a thing leaving one still gets its
+    // pending (IN_PROGRESS) execution REMOVED. Joining checks the job's status.
     return store_.PutJob(b.job_id, job);
   }
 
@@ -198,7 +203,6 @@ class Folder {
     job.completed_at = e_.recorded_at_micros;
     job.last_updated_at = e_.recorded_at_micros;
     JOBLEDGER_RETURN_IF_ERROR(StopRollout(job, b.job_id));
-    JOBLEDGER_RETURN_IF_ERROR(DropGroupTargets(job, b.job_id));
     return store_.PutJob(b.job_id, job);
   }
 
@@ -407,15 +411,6 @@ class Folder {
 }  // namespace
 
 Status ApplyEvent(const Event& event, StateStore& store) { return Folder(event, store).Apply(); }
-
-std::optional<TargetName> SplitTargetArn(std::string_view arn) {
-  size_t colon = arn.rfind(':');
-  if (colon == std::string_view::npos) return std::nullopt;
-  std::string_view resource = arn.substr(colon + 1);
-  if (resource.rfind("thinggroup/", 0) == 0) return TargetName{true, std::string(resource.substr(11))};
-  if (resource.rfind("thing/", 0) == 0) return TargetName{false, std::string(resource.substr(6))};
-  return std::nullopt;
-}
 
 int32_t RolloutRate(const JobState& job) {
   if (!job.rollout_config) return kDefaultMaximumPerMinute;

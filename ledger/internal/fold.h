@@ -23,13 +23,6 @@ inline constexpr int64_t kMicrosPerMinute = 60'000'000;
 // the log and the state disagree.
 Status ApplyEvent(const Event& event, StateStore& store);
 
-// "thing/NAME" or "thinggroup/NAME" at the end of a target ARN (already validated).
-struct TargetName {
-  bool is_group = false;
-  std::string name;
-};
-std::optional<TargetName> SplitTargetArn(std::string_view arn);
-
 // The rollout rate in force for a job now: maximumPerMinute, or the exponential rate
 // base * factor^step capped by maximumPerMinute (default cap 1000).
 int32_t RolloutRate(const JobState& job);

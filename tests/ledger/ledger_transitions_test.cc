@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -114,7 +115,7 @@ class LedgerTransitionTest : public LedgerFixture {
     EXPECT_EQ(Head(), before.sequence);
   }
 
-  // A CONTINUOUS job over the group {t1, t2} with an in-progress timeout.
+  // A CONTINUOUS job job_ over group_ = {thing_, other_}, with an in-progress timeout.
   void CreateContinuousJob() {
     MustJoin(group_, thing_);
     MustJoin(group_, other_);
@@ -172,7 +173,7 @@ class LedgerTransitionTest : public LedgerFixture {
     return ledger_->DeleteJob(As("user:ops"), r);
   }
 
-  // Brings t1's execution of the CONTINUOUS job to `from`; returns its version then.
+  // Brings thing_'s execution of the CONTINUOUS job to `from`; returns its version then.
   int64_t Reach(ES from) {
     CreateContinuousJob();  // a failure shows as the wrong status below
     int64_t version = 1;

@@ -177,8 +177,8 @@ class RocksEventLog final : public EventLog {
       // would grow with the log). A failure here loses nothing: the WAL still holds it.
       rocksdb::FlushOptions flush;
       std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
-      for (const auto& h : families_) {
-        if (h != nullptr) all.push_back(h.get());
+      for (const FamilySlot& f : families_) {
+        if (f.live != nullptr) all.push_back(f.live.get());
       }
       db_->Flush(flush, all).PermitUncheckedError();
     }
@@ -207,6 +207,7 @@ class RocksEventLog final : public EventLog {
   StatusOr<std::optional<std::string>> GetRow(FamilyId family,
                                               std::string_view key) const override;
   std::unique_ptr<RowIterator> ScanRows(FamilyId family, std::string_view prefix) const override;
+  std::shared_ptr<const void> PinFamily(FamilyId family) const override { return FamilyHandle(family); }
   void AddObserver(AppendObserver* observer) override { observers_.push_back(observer); }
   void RemoveObserver(AppendObserver* observer) override {
     observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
@@ -230,6 +231,9 @@ class RocksEventLog final : public EventLog {
                                   uint64_t at) const override;
   StatusOr<uint64_t> LastSequenceAtOrBefore(int64_t micros) const override;
   StatusOr<VerifyResult> Verify(const VerifyOptions& options) const override;
+  // The index part of Verify, over events [from, to]; fills `result` on a problem.
+  Status VerifyIndexes(uint64_t from, uint64_t to, const rocksdb::Snapshot* snapshot,
+                       VerifyResult* result) const;
   Status CatchUpWithPrimary() override;
 
   rocksdb::DB* db() const { return db_.get(); }
@@ -239,11 +243,19 @@ class RocksEventLog final : public EventLog {
   friend class RocksTxn;
   RocksEventLog() = default;
 
-  // The handle of an upper layer's family; null if unknown or dropped. Holding the
-  // pointer keeps the handle alive across a concurrent DropFamily.
+  // The handle of an upper layer's family, for reading; null if unknown, or dropped
+  // and no longer pinned by a reader. Holding the pointer keeps the handle alive
+  // across a concurrent DropFamily.
   std::shared_ptr<rocksdb::ColumnFamilyHandle> FamilyHandle(FamilyId family) const {
     std::shared_lock<std::shared_mutex> lock(families_mu_);
-    return family.value < families_.size() ? families_[family.value] : nullptr;
+    if (family.value >= families_.size()) return nullptr;
+    const FamilySlot& slot = families_[family.value];
+    return slot.live != nullptr ? slot.live : slot.dropped.lock();
+  }
+  // The handle for writing: null once dropped.
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> WritableFamily(FamilyId family) const {
+    std::shared_lock<std::shared_mutex> lock(families_mu_);
+    return family.value < families_.size() ? families_[family.value].live : nullptr;
   }
   std::shared_ptr<rocksdb::ColumnFamilyHandle> Own(rocksdb::ColumnFamilyHandle* h) {
     rocksdb::DB* db = db_.get();
@@ -251,8 +263,8 @@ class RocksEventLog final : public EventLog {
         h, [db](rocksdb::ColumnFamilyHandle* p) { db->DestroyColumnFamilyHandle(p).PermitUncheckedError(); });
   }
   Status UnknownFamily(FamilyId family) const {
-    return InvalidArgumentError("family id " + std::to_string(family.value) +
-                                " is not open in ledger '" + path_ + "'");
+    return NotFoundError("family id " + std::to_string(family.value) +
+                         " is not open (or was dropped) in ledger '" + path_ + "'");
   }
 
   Status LoadHead(bool strict);
@@ -277,7 +289,13 @@ class RocksEventLog final : public EventLog {
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
 
   mutable std::shared_mutex families_mu_;
-  std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>> families_;  // by FamilyId
+  struct FamilySlot {
+    std::shared_ptr<rocksdb::ColumnFamilyHandle> live;
+    // After DropFamily: readers that pinned it (PinFamily, an open iterator) keep
+    // reading it until they let go.
+    std::weak_ptr<rocksdb::ColumnFamilyHandle> dropped;
+  };
+  std::vector<FamilySlot> families_;  // by FamilyId
   std::vector<AppendObserver*> observers_;
 
   std::mutex append_mu_;  // serialises appends (and catch-up on a secondary)
@@ -428,7 +446,7 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
       if (IsLogFamily(h->GetName())) {
         own.push_back(h);
       } else {
-        log->families_.push_back(log->Own(h));
+        log->families_.push_back(FamilySlot{log->Own(h), {}});
       }
     }
     log->handles_ = std::move(own);
@@ -524,6 +542,7 @@ class RocksTxn final : public AppendTxn {
         clamped_from_(clamped_from),
         first_(head.sequence + 1),
         prev_(head.hash),
+        last_time_(head.recorded_at_micros),
         request_id_(std::move(request_id)) {}
 
   int64_t now_micros() const override { return now_; }
@@ -557,6 +576,37 @@ class RocksTxn final : public AppendTxn {
     event.request_id = request_id_;
     event.previous_hash = prev_;
     event.body = in.body;
+    return Store(std::move(event), where);
+  }
+
+  StatusOr<uint64_t> AddVerbatim(const Event& in) override {
+    const uint64_t seq = next_sequence();
+    const std::string where = "event " + SeqStr(in.sequence);
+    if (in.sequence != seq) {
+      return InvalidArgumentError(where + ": expected sequence " + SeqStr(seq) + " next");
+    }
+    if (in.previous_hash != prev_) {
+      return InvalidArgumentError(where + ".previousHash: is not the hash of event " + SeqStr(seq - 1));
+    }
+    if (in.recorded_at_micros < last_time_) {
+      return InvalidArgumentError(where + ".recordedAt: goes back in time");
+    }
+    if (in.cause >= seq) return InvalidArgumentError(where + ".cause: is not an earlier event");
+    if (in.request_id.size() > kMaxRequestIdBytes) {
+      return InvalidArgumentError(where + ".requestId: longer than " + std::to_string(kMaxRequestIdBytes) + " bytes");
+    }
+    NewEvent check{in.actor, CauseRef::None(), in.body};
+    JOBLEDGER_RETURN_IF_ERROR(ValidateNewEvent(check, where));
+    if (events_.size() >= kMaxEventsPerAppend) {
+      return InvalidArgumentError("at most " + std::to_string(kMaxEventsPerAppend) +
+                                  " events per append");
+    }
+    return Store(Event(in), where);
+  }
+
+  // Encodes, hashes and indexes an event whose envelope is complete.
+  StatusOr<uint64_t> Store(Event event, const std::string& where) {
+    const uint64_t seq = event.sequence;
     std::string value(kHashBytes, '\0');
     value += internal::EncodeEvent(event);
     if (value.size() - kHashBytes > internal::kMaxEventBytes) {
@@ -566,10 +616,10 @@ class RocksTxn final : public AppendTxn {
     }
     Hash hash = internal::ChainHash(prev_, seq, std::string_view(value).substr(kHashBytes));
     std::memcpy(value.data(), hash.data(), kHashBytes);
-    const char kind = static_cast<char>(KindOf(in.body));
+    const char kind = static_cast<char>(KindOf(event.body));
     rocksdb::Status bs = batch_.Put(log_->events_, internal::EventKey(seq), value);
-    std::string_view job = JobIdOf(in.body);
-    std::string_view thing = ThingNameOf(in.body);
+    std::string_view job = JobIdOf(event.body);
+    std::string_view thing = ThingNameOf(event.body);
     if (bs.ok() && !job.empty()) {
       bs = batch_.Put(log_->job_stream_, internal::StreamKey(KeyPrefix::kJobStream, job, seq),
                       rocksdb::Slice(&kind, 1));
@@ -579,6 +629,17 @@ class RocksTxn final : public AppendTxn {
                       rocksdb::Slice(&kind, 1));
     }
     JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(bs, "building the append"));
+    // Runs of one recordedAt, and of one requestId, for the time and request indexes.
+    if (time_runs_.empty() || time_runs_.back().first != event.recorded_at_micros) {
+      time_runs_.emplace_back(event.recorded_at_micros, seq);
+    } else {
+      time_runs_.back().second = seq;
+    }
+    if (!event.request_id.empty()) {
+      auto [it, inserted] = request_runs_.try_emplace(event.request_id, seq, seq);
+      if (!inserted) it->second.second = seq;
+    }
+    last_time_ = event.recorded_at_micros;
     prev_ = hash;
     events_.push_back(std::move(event));
     return seq;
@@ -605,22 +666,25 @@ class RocksTxn final : public AppendTxn {
       if (it->first.second.compare(0, prefix.size(), prefix) != 0) break;
       rows.emplace_back(it->first.second, it->second);
     }
-    rocksdb::ColumnFamilyHandle* cf = h != nullptr ? h.get() : log_->meta_;
-    std::unique_ptr<rocksdb::Iterator> base(log_->db_->NewIterator(rocksdb::ReadOptions(), cf));
-    // An unknown family scans nothing: the prefix cannot match the meta family's keys.
-    std::string bounded_prefix = h != nullptr ? std::string(prefix) : std::string("\xff\xff");
-    return internal::NewMergingRowIterator(std::move(base), std::move(bounded_prefix),
-                                           std::move(rows), std::move(h));
+    if (h == nullptr) return internal::NewErrorRowIterator(log_->UnknownFamily(family));
+    std::unique_ptr<rocksdb::Iterator> base(log_->db_->NewIterator(rocksdb::ReadOptions(), h.get()));
+    return internal::NewMergingRowIterator(std::move(base), std::string(prefix), std::move(rows),
+                                           std::move(h));
   }
 
   bool wrote_rows() const { return !pending_.empty(); }
+  const std::vector<std::pair<int64_t, uint64_t>>& time_runs() const { return time_runs_; }
+  const std::map<std::string, std::pair<uint64_t, uint64_t>>& request_runs() const {
+    return request_runs_;
+  }
+  int64_t last_time() const { return last_time_; }
   rocksdb::WriteBatch* batch() { return &batch_; }
   uint64_t first() const { return first_; }
   const Hash& last_hash() const { return prev_; }
 
  private:
   Status Write(FamilyId family, std::string_view key, std::optional<std::string> value) {
-    std::shared_ptr<rocksdb::ColumnFamilyHandle> h = log_->FamilyHandle(family);
+    std::shared_ptr<rocksdb::ColumnFamilyHandle> h = log_->WritableFamily(family);
     if (h == nullptr) return log_->UnknownFamily(family);
     const rocksdb::Slice k(key.data(), key.size());
     rocksdb::Status s = value.has_value() ? batch_.Put(h.get(), k, *value) : batch_.Delete(h.get(), k);
@@ -634,8 +698,11 @@ class RocksTxn final : public AppendTxn {
   int64_t clamped_from_;
   uint64_t first_;
   Hash prev_;
+  int64_t last_time_;
   std::string request_id_;
   std::vector<Event> events_;
+  std::vector<std::pair<int64_t, uint64_t>> time_runs_;  // (recordedAt, last sequence)
+  std::map<std::string, std::pair<uint64_t, uint64_t>> request_runs_;  // id -> first, last
   rocksdb::WriteBatch batch_;
   std::map<std::pair<uint32_t, std::string>, std::optional<std::string>> pending_;
 };
@@ -729,16 +796,25 @@ StatusOr<AppendResult> RocksEventLog::Append(const AppendOptions& options, const
 
   const uint64_t first = txn.first();
   const uint64_t last = first + decided - 1;
-  Head new_head{last, txn.last_hash(), now};
+  Head new_head{last, txn.last_hash(), txn.last_time()};
   rocksdb::WriteBatch& batch = *txn.batch();
-  // One time-index entry per append: all its events share recordedAt, and the last
-  // sequence is the answer to "the last sequence at or before t".
-  rocksdb::Status bs = batch.Put(time_index_, internal::TimeKey(now, last), rocksdb::Slice());
-  if (bs.ok() && !options.request_id.empty()) {
-    std::string range;
-    internal::PutBigEndian64(&range, first);
-    internal::PutBigEndian64(&range, last);
-    bs = batch.Put(requests_, internal::RequestKey(options.request_id), range);
+  // One time-index entry per run of events with one recordedAt (one per append, as
+  // all its events share it), keyed by the run's last sequence: the answer to "the
+  // last sequence at or before t".
+  rocksdb::Status bs;
+  for (const auto& [t, seq] : txn.time_runs()) {
+    if (bs.ok()) bs = batch.Put(time_index_, internal::TimeKey(t, seq), rocksdb::Slice());
+  }
+  for (const auto& [id, range] : txn.request_runs()) {
+    if (!bs.ok()) break;
+    uint64_t run_first = range.first;
+    // An import continues a request that an earlier chunk began: keep its start.
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> known, Get(requests_, internal::RequestKey(id)));
+    if (known && known->size() == 16) run_first = internal::GetBigEndian64(*known);
+    std::string value;
+    internal::PutBigEndian64(&value, run_first);
+    internal::PutBigEndian64(&value, range.second);
+    bs = batch.Put(requests_, internal::RequestKey(id), value);
   }
   if (bs.ok()) bs = batch.Put(meta_, internal::MetaKey(internal::kHeadMetaName), EncodeHead(new_head));
   JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(bs, "building the append"));
@@ -753,7 +829,7 @@ StatusOr<AppendResult> RocksEventLog::Append(const AppendOptions& options, const
     std::lock_guard<std::mutex> lock(head_mu_);
     head_ = new_head;
   }
-  return AppendResult{first, last, now, false};
+  return AppendResult{first, last, new_head.recorded_at_micros, false};
 }
 
 Status RocksEventLog::WriteRows(const std::function<Status(RowTxn&)>& fill,
@@ -778,7 +854,7 @@ StatusOr<FamilyId> RocksEventLog::OpenFamily(std::string_view name) {
   }
   std::unique_lock<std::shared_mutex> lock(families_mu_);
   for (uint32_t i = 0; i < families_.size(); ++i) {
-    if (families_[i] != nullptr && families_[i]->GetName() == name) return FamilyId{i};
+    if (families_[i].live != nullptr && families_[i].live->GetName() == name) return FamilyId{i};
   }
   if (mode_ != OpenMode::kReadWrite) {
     return NotFoundError("ledger at '" + path_ + "' has no family '" + std::string(name) + "'");
@@ -787,7 +863,7 @@ StatusOr<FamilyId> RocksEventLog::OpenFamily(std::string_view name) {
   JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(
       db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), std::string(name), &h),
       "creating family '" + std::string(name) + "'"));
-  families_.push_back(Own(h));
+  families_.push_back(FamilySlot{Own(h), {}});
   return FamilyId{static_cast<uint32_t>(families_.size() - 1)};
 }
 
@@ -798,22 +874,23 @@ Status RocksEventLog::DropFamily(FamilyId family) {
   // Under the append lock: no append is writing to the family while it goes.
   std::lock_guard<std::mutex> append_lock(append_mu_);
   std::unique_lock<std::shared_mutex> lock(families_mu_);
-  if (family.value >= families_.size() || families_[family.value] == nullptr) {
+  if (family.value >= families_.size() || families_[family.value].live == nullptr) {
     return UnknownFamily(family);
   }
-  std::shared_ptr<rocksdb::ColumnFamilyHandle> h = families_[family.value];
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> h = families_[family.value].live;
   JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(db_->DropColumnFamily(h.get()),
                                                 "dropping family '" + h->GetName() + "'"));
   // Readers still holding the handle finish first; the last one destroys it.
-  families_[family.value] = nullptr;
+  families_[family.value].dropped = h;
+  families_[family.value].live = nullptr;
   return Status();
 }
 
 std::vector<std::string> RocksEventLog::FamilyNames() const {
   std::shared_lock<std::shared_mutex> lock(families_mu_);
   std::vector<std::string> out;
-  for (const auto& h : families_) {
-    if (h != nullptr) out.push_back(h->GetName());
+  for (const FamilySlot& f : families_) {
+    if (f.live != nullptr) out.push_back(f.live->GetName());
   }
   return out;
 }
@@ -828,11 +905,9 @@ StatusOr<std::optional<std::string>> RocksEventLog::GetRow(FamilyId family,
 std::unique_ptr<RowIterator> RocksEventLog::ScanRows(FamilyId family,
                                                      std::string_view prefix) const {
   std::shared_ptr<rocksdb::ColumnFamilyHandle> h = FamilyHandle(family);
-  rocksdb::ColumnFamilyHandle* cf = h != nullptr ? h.get() : meta_;
-  std::unique_ptr<rocksdb::Iterator> base(db_->NewIterator(rocksdb::ReadOptions(), cf));
-  std::string bounded_prefix = h != nullptr ? std::string(prefix) : std::string("\xff\xff");
-  return internal::NewMergingRowIterator(std::move(base), std::move(bounded_prefix), {},
-                                         std::move(h));
+  if (h == nullptr) return internal::NewErrorRowIterator(UnknownFamily(family));
+  std::unique_ptr<rocksdb::Iterator> base(db_->NewIterator(rocksdb::ReadOptions(), h.get()));
+  return internal::NewMergingRowIterator(std::move(base), std::string(prefix), {}, std::move(h));
 }
 
 StatusOr<Event> RocksEventLog::Read(uint64_t sequence) const {
@@ -1059,6 +1134,10 @@ StatusOr<VerifyResult> RocksEventLog::Verify(const VerifyOptions& options) const
                      "storage error after the head: " + it->status().ToString());
     }
   }
+  if (options.check_indexes && result.to >= result.from) {
+    JOBLEDGER_RETURN_IF_ERROR(VerifyIndexes(result.from, result.to, snapshot, &result));
+    if (!result.ok()) return result;
+  }
   if (options.digest.has_value()) {
     const Digest& d = *options.digest;
     if (d.sequence > head.sequence) {
@@ -1086,6 +1165,97 @@ StatusOr<VerifyResult> RocksEventLog::Verify(const VerifyOptions& options) const
   return result;
 }
 
+Status RocksEventLog::VerifyIndexes(uint64_t from, uint64_t to, const rocksdb::Snapshot* snapshot,
+                                    VerifyResult* result) const {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  auto fail = [&](uint64_t seq, std::string detail) {
+    result->problem = VerifyProblem::kIndexMismatch;
+    result->first_bad_sequence = seq;
+    result->detail = std::move(detail);
+    return Status();
+  };
+  auto read = [&](uint64_t seq) -> StatusOr<Event> {
+    std::string value;
+    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(db_->Get(ro, events_, internal::EventKey(seq), &value),
+                                                  "reading event " + SeqStr(seq)));
+    Hash h;
+    std::string_view bytes;
+    JOBLEDGER_RETURN_IF_ERROR(SplitValue(value, seq, &h, &bytes));
+    return internal::DecodeEvent(bytes, seq);
+  };
+  auto has = [&](rocksdb::ColumnFamilyHandle* cf, const std::string& key) -> StatusOr<bool> {
+    std::string value;
+    rocksdb::Status st = db_->Get(ro, cf, key, &value);
+    if (st.IsNotFound()) return false;
+    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(st, "reading " + cf->GetName()));
+    return true;
+  };
+  // Every event is in the streams it names.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+    uint64_t seq = from;
+    for (it->Seek(internal::EventKey(from)); it->Valid() && seq <= to; it->Next(), ++seq) {
+      Hash h;
+      std::string_view bytes;
+      JOBLEDGER_RETURN_IF_ERROR(SplitValue(internal::ToView(it->value()), seq, &h, &bytes));
+      StatusOr<Event> e = internal::DecodeEvent(bytes, seq);
+      if (!e.ok()) return fail(seq, e.status().message());
+      std::string_view job = JobIdOf(e->body);
+      std::string_view thing = ThingNameOf(e->body);
+      if (!job.empty()) {
+        JOBLEDGER_ASSIGN_OR_RETURN(bool ok, has(job_stream_, internal::StreamKey(KeyPrefix::kJobStream, job, seq)));
+        if (!ok) return fail(seq, "event " + SeqStr(seq) + " is missing from job '" + std::string(job) + "''s stream");
+      }
+      if (!thing.empty()) {
+        JOBLEDGER_ASSIGN_OR_RETURN(bool ok, has(thing_stream_, internal::StreamKey(KeyPrefix::kThingStream, thing, seq)));
+        if (!ok) return fail(seq, "event " + SeqStr(seq) + " is missing from thing '" + std::string(thing) + "''s stream");
+      }
+    }
+    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading events"));
+  }
+  // Every stream entry names an event of that job or thing.
+  for (rocksdb::ColumnFamilyHandle* cf : {job_stream_, thing_stream_}) {
+    const bool jobs = cf == job_stream_;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view key = internal::ToView(it->key());
+      std::optional<uint64_t> seq = internal::ParseStreamKeySequence(key);
+      if (!seq) return fail(0, cf->GetName() + ": a malformed key");
+      if (*seq < from || *seq > to) continue;
+      std::string_view id = key.substr(2, key.size() - 10);
+      StatusOr<Event> e = read(*seq);
+      if (!e.ok()) return fail(*seq, cf->GetName() + " names event " + SeqStr(*seq) + ": " + e.status().message());
+      std::string_view named = jobs ? JobIdOf(e->body) : ThingNameOf(e->body);
+      if (named != id) {
+        return fail(*seq, cf->GetName() + " files event " + SeqStr(*seq) + " under '" + std::string(id) +
+                              "' but it belongs to '" + std::string(named) + "'");
+      }
+      if (it->value().size() != 1 || static_cast<uint8_t>(it->value()[0]) != static_cast<uint8_t>(KindOf(e->body))) {
+        return fail(*seq, cf->GetName() + " records the wrong kind for event " + SeqStr(*seq));
+      }
+    }
+    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading " + cf->GetName()));
+  }
+  // Every time index entry names an event recorded at that time.
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, time_index_));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::optional<internal::TimeKeyParts> parts = internal::ParseTimeKey(internal::ToView(it->key()));
+      if (!parts) return fail(0, "time_index: a malformed key");
+      if (parts->sequence < from || parts->sequence > to) continue;
+      StatusOr<Event> e = read(parts->sequence);
+      if (!e.ok()) return fail(parts->sequence, "time_index names event " + SeqStr(parts->sequence) + ": " + e.status().message());
+      if (e->recorded_at_micros != parts->recorded_at_micros) {
+        return fail(parts->sequence, "time_index files event " + SeqStr(parts->sequence) +
+                                         " under another time than it was recorded at");
+      }
+    }
+    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading time_index"));
+  }
+  return Status();
+}
+
 Status RocksEventLog::CatchUpWithPrimary() {
   if (mode_ != OpenMode::kSecondary) {
     return FailedPreconditionError("CatchUpWithPrimary: ledger at '" + path_ + "' is not a secondary");
@@ -1109,6 +1279,7 @@ std::string_view VerifyProblemName(VerifyProblem problem) {
     case VerifyProblem::kDigestMismatch: return "digest-mismatch";
     case VerifyProblem::kTruncated: return "truncated";
     case VerifyProblem::kStorageCorruption: return "storage-corruption";
+    case VerifyProblem::kIndexMismatch: return "index-mismatch";
   }
   return "unknown";
 }

@@ -160,6 +160,7 @@ enum class VerifyProblem {
   kDigestMismatch,     // the event at the digest's sequence has another hash
   kTruncated,          // the digest's sequence is beyond the head
   kStorageCorruption,  // RocksDB reported corruption while reading
+  kIndexMismatch,      // a stream or time index entry disagrees with the event it names
 };
 std::string_view VerifyProblemName(VerifyProblem problem);
 
@@ -170,6 +171,10 @@ struct VerifyOptions {
   std::optional<Digest> digest;
   // Called every few thousand events and at the end with (checked, total).
   std::function<void(uint64_t, uint64_t)> progress;
+  // Also check the indexes: every job/thing stream and time index entry names an
+  // event that exists and belongs there, and every event is in its streams. Reads
+  // each event's body; about twice the work. Default: false.
+  bool check_indexes = false;
 };
 
 struct VerifyResult {
@@ -235,6 +240,10 @@ class AppendTxn : public RowTxn {
   virtual StatusOr<uint64_t> Add(const NewEvent& event) = 0;
   // The events added so far, as they will be stored.
   virtual const std::vector<Event>& events() const = 0;
+  // Adds an event whose envelope is given whole (an import): its sequence must be
+  // the next one, its previousHash the hash of the previous event, its recordedAt not
+  // before the previous event's. Returns its sequence.
+  virtual StatusOr<uint64_t> AddVerbatim(const Event& event) = 0;
 };
 
 // Decides what to append. Returning a non-OK status rejects the append (nothing is
@@ -328,8 +337,12 @@ class EventLog {
   // Opens the column family `name` ([a-z0-9_.-]+, not one of the log's own),
   // creating it in a read-write log. kNotFound in other modes when it does not exist.
   virtual StatusOr<FamilyId> OpenFamily(std::string_view name) = 0;
-  // Drops a family and all its rows. The id must not be used afterwards.
+  // Drops a family and all its rows. Writes to it fail from then on; readers that
+  // pinned it (PinFamily) or hold an iterator on it keep reading it until they let go.
   virtual Status DropFamily(FamilyId family) = 0;
+  // Keeps `family` readable by id while the returned pin lives, even across a
+  // concurrent DropFamily; null if the family is already gone (re-resolve it).
+  virtual std::shared_ptr<const void> PinFamily(FamilyId family) const = 0;
   // The names of every family of upper layers in this ledger.
   virtual std::vector<std::string> FamilyNames() const = 0;
 

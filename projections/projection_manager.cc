@@ -364,6 +364,7 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
   if (options.dry_run) {
     Status dropped = abandon(Status());
     JOBLEDGER_RETURN_IF_ERROR(dropped);
+    std::lock_guard<std::mutex> lock(mu_);
     report.family = slot->active_name;
     report.seconds = SecondsSince(start);
     return report;

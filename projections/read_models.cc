@@ -116,16 +116,26 @@ StatusOr<std::optional<Record>> RecordAsOf(RowIterator& it, const std::string& e
   return std::optional<Record>(std::move(r));
 }
 
+// Runs a query against the active family of "jobs", pinned for the query's duration
+// so a rebuild switching families meanwhile cannot pull it away; if the switch
+// happened between resolving and pinning, resolves again.
+template <typename T, typename Fn>
+StatusOr<T> WithFamily(const EventLog& log, const ProjectionManager& projections, Fn&& query) {
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    JOBLEDGER_ASSIGN_OR_RETURN(FamilyId family, projections.ActiveFamily(JobsProjection::kName));
+    std::shared_ptr<const void> pin = log.PinFamily(family);
+    if (pin == nullptr) continue;
+    return query(family);
+  }
+  return UnavailableError("projection 'jobs' kept switching families during the read; retry");
+}
+
 }  // namespace
 
 ReadModels::ReadModels(const EventLog& log, const ProjectionManager& projections,
                        const ValidationContext& context, const Clock* clock)
     : log_(log), projections_(projections), context_(context),
       clock_(clock != nullptr ? clock : &system_clock_) {}
-
-StatusOr<FamilyId> ReadModels::Family() const {
-  return projections_.ActiveFamily(JobsProjection::kName);
-}
 
 StatusOr<ReadModels::Point> ReadModels::At(const ReadPoint& at) const {
   const uint64_t head = log_.head().sequence;
@@ -153,64 +163,66 @@ StatusOr<uint64_t> ReadModels::Resolve(const ReadPoint& at) const {
 StatusOr<Job> ReadModels::DescribeJob(std::string_view job_id, const ReadPoint& at) const {
   JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(job_id));
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
-  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId fam, Family());
-  const std::string id(job_id);
-  auto it = log_.ScanRows(fam, JobEntity(id));
-  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobRecord> j, RecordAsOf<JobRecord>(*it, JobEntity(id), p.sequence));
-  if (!j || j->deleted) {
-    return ResourceNotFound("jobId: no job '" + id + "'" + AsOfText(p.historical, p.sequence));
-  }
-  auto cit = log_.ScanRows(fam, CountersEntity(id));
-  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobCounters> c,
-                             RecordAsOf<JobCounters>(*cit, CountersEntity(id), p.sequence));
-  if (!c) return Malformed("counters of job '" + id + "'");
-  Job out;
-  out.job_arn = JobArn(context_, id);
-  out.job_id = id;
-  out.status = j->status;
-  out.force_canceled = j->force_canceled;
-  out.reason_code = j->reason_code;
-  out.comment = j->comment;
-  out.target_selection = j->target_selection;
-  out.targets = j->targets;
-  out.description = j->description;
-  out.created_at_micros = j->created_at;
-  out.last_updated_at_micros = j->last_updated_at;
-  out.completed_at_micros = j->completed_at;
-  JobProcessDetails& d = out.job_process_details;
-  for (const auto& [target, n] : c->remaining) {
-    if (n > 0) d.processing_targets.push_back(target);
-  }
-  auto count = [&](ExecutionStatus s) { return c->counts[static_cast<size_t>(s)]; };
-  d.number_of_canceled_things = count(ExecutionStatus::kCanceled);
-  d.number_of_succeeded_things = count(ExecutionStatus::kSucceeded);
-  d.number_of_failed_things = count(ExecutionStatus::kFailed);
-  d.number_of_rejected_things = count(ExecutionStatus::kRejected);
-  d.number_of_queued_things = count(ExecutionStatus::kQueued);
-  d.number_of_in_progress_things = count(ExecutionStatus::kInProgress);
-  d.number_of_removed_things = count(ExecutionStatus::kRemoved);
-  d.number_of_timed_out_things = count(ExecutionStatus::kTimedOut);
-  out.presigned_url_config = j->presigned_url_config;
-  out.job_executions_rollout_config = j->rollout_config;
-  out.abort_config = j->abort_config;
-  out.timeout_config = j->timeout_config;
-  return out;
+  return WithFamily<Job>(log_, projections_, [&](FamilyId fam) -> StatusOr<Job> {
+    const std::string id(job_id);
+    auto it = log_.ScanRows(fam, JobEntity(id));
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobRecord> j, RecordAsOf<JobRecord>(*it, JobEntity(id), p.sequence));
+    if (!j || j->deleted) {
+      return ResourceNotFound("jobId: no job '" + id + "'" + AsOfText(p.historical, p.sequence));
+    }
+    auto cit = log_.ScanRows(fam, CountersEntity(id));
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobCounters> c,
+                               RecordAsOf<JobCounters>(*cit, CountersEntity(id), p.sequence));
+    if (!c) return Malformed("counters of job '" + id + "'");
+    Job out;
+    out.job_arn = JobArn(context_, id);
+    out.job_id = id;
+    out.status = j->status;
+    out.force_canceled = j->force_canceled;
+    out.reason_code = j->reason_code;
+    out.comment = j->comment;
+    out.target_selection = j->target_selection;
+    out.targets = j->targets;
+    out.description = j->description;
+    out.created_at_micros = j->created_at;
+    out.last_updated_at_micros = j->last_updated_at;
+    out.completed_at_micros = j->completed_at;
+    JobProcessDetails& d = out.job_process_details;
+    for (const auto& [target, n] : c->remaining) {
+      if (n > 0) d.processing_targets.push_back(target);
+    }
+    auto count = [&](ExecutionStatus s) { return c->counts[static_cast<size_t>(s)]; };
+    d.number_of_canceled_things = count(ExecutionStatus::kCanceled);
+    d.number_of_succeeded_things = count(ExecutionStatus::kSucceeded);
+    d.number_of_failed_things = count(ExecutionStatus::kFailed);
+    d.number_of_rejected_things = count(ExecutionStatus::kRejected);
+    d.number_of_queued_things = count(ExecutionStatus::kQueued);
+    d.number_of_in_progress_things = count(ExecutionStatus::kInProgress);
+    d.number_of_removed_things = count(ExecutionStatus::kRemoved);
+    d.number_of_timed_out_things = count(ExecutionStatus::kTimedOut);
+    out.presigned_url_config = j->presigned_url_config;
+    out.job_executions_rollout_config = j->rollout_config;
+    out.abort_config = j->abort_config;
+    out.timeout_config = j->timeout_config;
+    return out;
+  });
 }
 
 StatusOr<std::string> ReadModels::GetJobDocument(std::string_view job_id, const ReadPoint& at) const {
   JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(job_id));
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
-  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId fam, Family());
-  const std::string id(job_id);
-  auto it = log_.ScanRows(fam, JobEntity(id));
-  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobRecord> j, RecordAsOf<JobRecord>(*it, JobEntity(id), p.sequence));
-  if (!j || j->deleted) {
-    return ResourceNotFound("jobId: no job '" + id + "'" + AsOfText(p.historical, p.sequence));
-  }
-  auto dit = log_.ScanRows(fam, DocumentEntity(id));
-  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<Version> doc, ReadAsOf(*dit, DocumentEntity(id), p.sequence));
-  if (!doc) return Malformed("document of job '" + id + "'");
-  return doc->value;
+  return WithFamily<std::string>(log_, projections_, [&](FamilyId fam) -> StatusOr<std::string> {
+    const std::string id(job_id);
+    auto it = log_.ScanRows(fam, JobEntity(id));
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobRecord> j, RecordAsOf<JobRecord>(*it, JobEntity(id), p.sequence));
+    if (!j || j->deleted) {
+      return ResourceNotFound("jobId: no job '" + id + "'" + AsOfText(p.historical, p.sequence));
+    }
+    auto dit = log_.ScanRows(fam, DocumentEntity(id));
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<Version> doc, ReadAsOf(*dit, DocumentEntity(id), p.sequence));
+    if (!doc) return Malformed("document of job '" + id + "'");
+    return doc->value;
+  });
 }
 
 StatusOr<ListJobsResult> ReadModels::ListJobs(const ListJobsRequest& request, const ReadPoint& at) const {
@@ -221,92 +233,93 @@ StatusOr<ListJobsResult> ReadModels::ListJobs(const ListJobsRequest& request, co
     JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('J', *request.next_token));
   }
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
-  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId fam, Family());
-  ListJobsResult out;
-  auto jobs = log_.ScanRows(fam, std::string(1, kJobRow));
+  return WithFamily<ListJobsResult>(log_, projections_, [&](FamilyId fam) -> StatusOr<ListJobsResult> {
+    ListJobsResult out;
+    auto jobs = log_.ScanRows(fam, std::string(1, kJobRow));
 
-  // Considers one job; true when the page is full (one more than asked was found).
-  auto consider = [&](const std::string& job_id) -> StatusOr<bool> {
-    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobRecord> j,
-                               RecordAsOf<JobRecord>(*jobs, JobEntity(job_id), p.sequence));
-    if (!j || j->deleted) return false;
-    if (request.status && j->status != *request.status) return false;
-    if (request.target_selection && j->target_selection != *request.target_selection) return false;
-    JobSummary summary = Summarize(context_, job_id, *j);
+    // Considers one job; true when the page is full (one more than asked was found).
+    auto consider = [&](const std::string& job_id) -> StatusOr<bool> {
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobRecord> j,
+                                 RecordAsOf<JobRecord>(*jobs, JobEntity(job_id), p.sequence));
+      if (!j || j->deleted) return false;
+      if (request.status && j->status != *request.status) return false;
+      if (request.target_selection && j->target_selection != *request.target_selection) return false;
+      JobSummary summary = Summarize(context_, job_id, *j);
+      if (request.thing_group_name || request.thing_group_id) {
+        bool match = false;
+        for (const std::string& t : j->targets) {
+          std::optional<std::string> g = TargetGroupName(t);
+          if (!g) continue;
+          if (request.thing_group_name && *g != *request.thing_group_name) continue;
+          if (request.thing_group_id && ThingGroupId(*g) != *request.thing_group_id) continue;
+          match = true;
+          summary.thing_group_id = ThingGroupId(*g);
+        }
+        if (!match) return false;
+      }
+      if (out.jobs.size() == max) {
+        out.next_token = EncodeToken('J', out.jobs.back().job_id);
+        return true;
+      }
+      out.jobs.push_back(std::move(summary));
+      return false;
+    };
+
     if (request.thing_group_name || request.thing_group_id) {
-      bool match = false;
-      for (const std::string& t : j->targets) {
-        std::optional<std::string> g = TargetGroupName(t);
-        if (!g) continue;
-        if (request.thing_group_name && *g != *request.thing_group_name) continue;
-        if (request.thing_group_id && ThingGroupId(*g) != *request.thing_group_id) continue;
-        match = true;
-        summary.thing_group_id = ThingGroupId(*g);
+      // Candidates from the group index, in jobId order.
+      std::vector<std::string> groups;
+      if (request.thing_group_name) {
+        groups.push_back(*request.thing_group_name);
+      } else {
+        auto ids = log_.ScanRows(fam, KeyBuilder(kGroupIdRow).Name(*request.thing_group_id).Take());
+        for (ids->SeekToFirst(); ids->Valid(); ids->Next()) {
+          KeyReader r(ids->key());
+          r.Name();
+          groups.emplace_back(r.Name());
+        }
+        JOBLEDGER_RETURN_IF_ERROR(ids->status());
       }
-      if (!match) return false;
+      std::vector<std::string> candidates;
+      for (const std::string& g : groups) {
+        auto idx = log_.ScanRows(fam, KeyBuilder(kGroupIndexRow).Name(g).Take());
+        for (idx->SeekToFirst(); idx->Valid(); idx->Next()) {
+          KeyReader r(idx->key());
+          r.Name();
+          candidates.emplace_back(r.Name());
+        }
+        JOBLEDGER_RETURN_IF_ERROR(idx->status());
+      }
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+      for (const std::string& job_id : candidates) {
+        if (resume && job_id <= *resume) continue;
+        JOBLEDGER_ASSIGN_OR_RETURN(bool full, consider(job_id));
+        if (full) break;
+      }
+      return out;
     }
-    if (out.jobs.size() == max) {
-      out.next_token = EncodeToken('J', out.jobs.back().job_id);
-      return true;
-    }
-    out.jobs.push_back(std::move(summary));
-    return false;
-  };
 
-  if (request.thing_group_name || request.thing_group_id) {
-    // Candidates from the group index, in jobId order.
-    std::vector<std::string> groups;
-    if (request.thing_group_name) {
-      groups.push_back(*request.thing_group_name);
+    // Every job, entity by entity, skipping older versions with one seek each.
+    auto walk = log_.ScanRows(fam, std::string(1, kJobRow));
+    if (resume) {
+      walk->Seek(PastEntity(JobEntity(*resume)));
     } else {
-      auto ids = log_.ScanRows(fam, KeyBuilder(kGroupIdRow).Name(*request.thing_group_id).Take());
-      for (ids->SeekToFirst(); ids->Valid(); ids->Next()) {
-        KeyReader r(ids->key());
-        r.Name();
-        groups.emplace_back(r.Name());
-      }
-      JOBLEDGER_RETURN_IF_ERROR(ids->status());
+      walk->SeekToFirst();
     }
-    std::vector<std::string> candidates;
-    for (const std::string& g : groups) {
-      auto idx = log_.ScanRows(fam, KeyBuilder(kGroupIndexRow).Name(g).Take());
-      for (idx->SeekToFirst(); idx->Valid(); idx->Next()) {
-        KeyReader r(idx->key());
-        r.Name();
-        candidates.emplace_back(r.Name());
-      }
-      JOBLEDGER_RETURN_IF_ERROR(idx->status());
-    }
-    std::sort(candidates.begin(), candidates.end());
-    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
-    for (const std::string& job_id : candidates) {
-      if (resume && job_id <= *resume) continue;
+    while (walk->Valid()) {
+      std::string_view key = walk->key();
+      if (key.size() < 9) return Malformed("a job key");
+      std::string entity(key.substr(0, key.size() - 8));
+      KeyReader r(entity);
+      std::string job_id(r.Name());
+      if (!r.ok()) return Malformed("a job key");
       JOBLEDGER_ASSIGN_OR_RETURN(bool full, consider(job_id));
       if (full) break;
+      walk->Seek(PastEntity(entity));
     }
+    JOBLEDGER_RETURN_IF_ERROR(walk->status());
     return out;
-  }
-
-  // Every job, entity by entity, skipping older versions with one seek each.
-  auto walk = log_.ScanRows(fam, std::string(1, kJobRow));
-  if (resume) {
-    walk->Seek(PastEntity(JobEntity(*resume)));
-  } else {
-    walk->SeekToFirst();
-  }
-  while (walk->Valid()) {
-    std::string_view key = walk->key();
-    if (key.size() < 9) return Malformed("a job key");
-    std::string entity(key.substr(0, key.size() - 8));
-    KeyReader r(entity);
-    std::string job_id(r.Name());
-    if (!r.ok()) return Malformed("a job key");
-    JOBLEDGER_ASSIGN_OR_RETURN(bool full, consider(job_id));
-    if (full) break;
-    walk->Seek(PastEntity(entity));
-  }
-  JOBLEDGER_RETURN_IF_ERROR(walk->status());
-  return out;
+  });
 }
 
 StatusOr<JobExecution> ReadModels::DescribeJobExecution(std::string_view job_id,
@@ -319,58 +332,59 @@ StatusOr<JobExecution> ReadModels::DescribeJobExecution(std::string_view job_id,
     return InvalidRequest("executionNumber: must be at least 1, got " + std::to_string(*execution_number));
   }
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
-  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId fam, Family());
-  const std::string job(job_id), thing(thing_name);
-  const std::string prefix = KeyBuilder(kExecRow).Name(job).Name(thing).Take();
-  auto it = log_.ScanRows(fam, prefix);
-  std::optional<ExecRecord> found;
-  int64_t number = 0;
-  if (execution_number) {
-    JOBLEDGER_ASSIGN_OR_RETURN(found, RecordAsOf<ExecRecord>(*it, ExecEntity(job, thing, *execution_number), p.sequence));
-    number = *execution_number;
-    if (found && found->deleted) found.reset();
-  } else {
-    // The highest-numbered execution that exists at the point.
-    auto walk = log_.ScanRows(fam, prefix);
-    for (walk->SeekToFirst(); walk->Valid();) {
-      std::string_view key = walk->key();
-      if (key.size() != prefix.size() + 16) return Malformed("an execution key");
-      std::string entity(key.substr(0, prefix.size() + 8));
-      KeyReader r(entity);
-      r.Name();
-      r.Name();
-      const auto n = static_cast<int64_t>(r.U64());
-      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecRecord> e, RecordAsOf<ExecRecord>(*it, entity, p.sequence));
-      if (e && !e->deleted) {
-        found = std::move(e);
-        number = n;
+  return WithFamily<JobExecution>(log_, projections_, [&](FamilyId fam) -> StatusOr<JobExecution> {
+    const std::string job(job_id), thing(thing_name);
+    const std::string prefix = KeyBuilder(kExecRow).Name(job).Name(thing).Take();
+    auto it = log_.ScanRows(fam, prefix);
+    std::optional<ExecRecord> found;
+    int64_t number = 0;
+    if (execution_number) {
+      JOBLEDGER_ASSIGN_OR_RETURN(found, RecordAsOf<ExecRecord>(*it, ExecEntity(job, thing, *execution_number), p.sequence));
+      number = *execution_number;
+      if (found && found->deleted) found.reset();
+    } else {
+      // The highest-numbered execution that exists at the point.
+      auto walk = log_.ScanRows(fam, prefix);
+      for (walk->SeekToFirst(); walk->Valid();) {
+        std::string_view key = walk->key();
+        if (key.size() != prefix.size() + 16) return Malformed("an execution key");
+        std::string entity(key.substr(0, prefix.size() + 8));
+        KeyReader r(entity);
+        r.Name();
+        r.Name();
+        const auto n = static_cast<int64_t>(r.U64());
+        JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecRecord> e, RecordAsOf<ExecRecord>(*it, entity, p.sequence));
+        if (e && !e->deleted) {
+          found = std::move(e);
+          number = n;
+        }
+        walk->Seek(PastEntity(entity));
       }
-      walk->Seek(PastEntity(entity));
+      JOBLEDGER_RETURN_IF_ERROR(walk->status());
     }
-    JOBLEDGER_RETURN_IF_ERROR(walk->status());
-  }
-  if (!found) {
-    return ResourceNotFound(
-        (execution_number ? "executionNumber: job '" + job + "' has no execution #" +
-                                std::to_string(*execution_number) + " on thing '" + thing + "'"
-                          : "thingName: job '" + job + "' has no execution on thing '" + thing + "'") +
-        AsOfText(p.historical, p.sequence));
-  }
-  JobExecution out;
-  out.job_id = job;
-  out.status = found->status;
-  out.force_canceled = found->force_canceled;
-  out.status_details = found->status_details;
-  out.thing_arn = ThingArn(context_, thing);
-  out.queued_at_micros = found->queued_at;
-  out.started_at_micros = found->started_at;
-  out.last_updated_at_micros = found->last_updated_at;
-  out.execution_number = number;
-  out.version_number = found->version;
-  if (found->status == ExecutionStatus::kInProgress && found->deadline()) {
-    out.approximate_seconds_before_timed_out = std::max<int64_t>(0, (*found->deadline() - p.now) / 1'000'000);
-  }
-  return out;
+    if (!found) {
+      return ResourceNotFound(
+          (execution_number ? "executionNumber: job '" + job + "' has no execution #" +
+                                  std::to_string(*execution_number) + " on thing '" + thing + "'"
+                            : "thingName: job '" + job + "' has no execution on thing '" + thing + "'") +
+          AsOfText(p.historical, p.sequence));
+    }
+    JobExecution out;
+    out.job_id = job;
+    out.status = found->status;
+    out.force_canceled = found->force_canceled;
+    out.status_details = found->status_details;
+    out.thing_arn = ThingArn(context_, thing);
+    out.queued_at_micros = found->queued_at;
+    out.started_at_micros = found->started_at;
+    out.last_updated_at_micros = found->last_updated_at;
+    out.execution_number = number;
+    out.version_number = found->version;
+    if (found->status == ExecutionStatus::kInProgress && found->deadline()) {
+      out.approximate_seconds_before_timed_out = std::max<int64_t>(0, (*found->deadline() - p.now) / 1'000'000);
+    }
+    return out;
+  });
 }
 
 StatusOr<ListJobExecutionsForJobResult> ReadModels::ListJobExecutionsForJob(
@@ -382,48 +396,49 @@ StatusOr<ListJobExecutionsForJobResult> ReadModels::ListJobExecutionsForJob(
     JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('E', *request.next_token));
   }
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
-  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId fam, Family());
-  {
-    auto jit = log_.ScanRows(fam, JobEntity(request.job_id));
-    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobRecord> j,
-                               RecordAsOf<JobRecord>(*jit, JobEntity(request.job_id), p.sequence));
-    if (!j || j->deleted) {
-      return ResourceNotFound("jobId: no job '" + request.job_id + "'" + AsOfText(p.historical, p.sequence));
-    }
-  }
-  const std::string prefix = ExecJobPrefix(request.job_id);
-  ListJobExecutionsForJobResult out;
-  auto walk = log_.ScanRows(fam, prefix);
-  auto read = log_.ScanRows(fam, prefix);
-  if (resume) {
-    walk->Seek(PastEntity(prefix + *resume));
-  } else {
-    walk->SeekToFirst();
-  }
-  std::string last_resume;
-  while (walk->Valid()) {
-    std::string_view key = walk->key();
-    if (key.size() < prefix.size() + 16) return Malformed("an execution key");
-    std::string entity(key.substr(0, key.size() - 8));
-    KeyReader r(entity);
-    r.Name();
-    std::string thing(r.Name());
-    const auto number = static_cast<int64_t>(r.U64());
-    if (!r.ok()) return Malformed("an execution key");
-    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecRecord> e, RecordAsOf<ExecRecord>(*read, entity, p.sequence));
-    if (e && !e->deleted && (!request.status || e->status == *request.status)) {
-      if (out.execution_summaries.size() == max) {
-        out.next_token = EncodeToken('E', last_resume);
-        break;
+  return WithFamily<ListJobExecutionsForJobResult>(log_, projections_, [&](FamilyId fam) -> StatusOr<ListJobExecutionsForJobResult> {
+    {
+      auto jit = log_.ScanRows(fam, JobEntity(request.job_id));
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobRecord> j,
+                                 RecordAsOf<JobRecord>(*jit, JobEntity(request.job_id), p.sequence));
+      if (!j || j->deleted) {
+        return ResourceNotFound("jobId: no job '" + request.job_id + "'" + AsOfText(p.historical, p.sequence));
       }
-      out.execution_summaries.push_back(
-          JobExecutionSummaryForJob{ThingArn(context_, thing), SummarizeExec(*e, number)});
-      last_resume = entity.substr(prefix.size());
     }
-    walk->Seek(PastEntity(entity));
-  }
-  JOBLEDGER_RETURN_IF_ERROR(walk->status());
-  return out;
+    const std::string prefix = ExecJobPrefix(request.job_id);
+    ListJobExecutionsForJobResult out;
+    auto walk = log_.ScanRows(fam, prefix);
+    auto read = log_.ScanRows(fam, prefix);
+    if (resume) {
+      walk->Seek(PastEntity(prefix + *resume));
+    } else {
+      walk->SeekToFirst();
+    }
+    std::string last_resume;
+    while (walk->Valid()) {
+      std::string_view key = walk->key();
+      if (key.size() < prefix.size() + 16) return Malformed("an execution key");
+      std::string entity(key.substr(0, key.size() - 8));
+      KeyReader r(entity);
+      r.Name();
+      std::string thing(r.Name());
+      const auto number = static_cast<int64_t>(r.U64());
+      if (!r.ok()) return Malformed("an execution key");
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecRecord> e, RecordAsOf<ExecRecord>(*read, entity, p.sequence));
+      if (e && !e->deleted && (!request.status || e->status == *request.status)) {
+        if (out.execution_summaries.size() == max) {
+          out.next_token = EncodeToken('E', last_resume);
+          break;
+        }
+        out.execution_summaries.push_back(
+            JobExecutionSummaryForJob{ThingArn(context_, thing), SummarizeExec(*e, number)});
+        last_resume = entity.substr(prefix.size());
+      }
+      walk->Seek(PastEntity(entity));
+    }
+    JOBLEDGER_RETURN_IF_ERROR(walk->status());
+    return out;
+  });
 }
 
 StatusOr<ListJobExecutionsForThingResult> ReadModels::ListJobExecutionsForThing(
@@ -435,72 +450,74 @@ StatusOr<ListJobExecutionsForThingResult> ReadModels::ListJobExecutionsForThing(
     JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('T', *request.next_token));
   }
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
-  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId fam, Family());
-  const std::string prefix = KeyBuilder(kThingIndexRow).Name(request.thing_name).Take();
-  ListJobExecutionsForThingResult out;
-  auto idx = log_.ScanRows(fam, prefix);
-  auto read = log_.ScanRows(fam, std::string(1, kExecRow));
-  if (resume) {
-    idx->Seek(prefix + *resume + std::string(1, '\0'));
-  } else {
-    idx->SeekToFirst();
-  }
-  std::string last;
-  for (; idx->Valid(); idx->Next()) {
-    KeyReader r(idx->key());
-    r.Name();
-    std::string job(r.Name());
-    const auto number = static_cast<int64_t>(r.U64());
-    if (!r.ok() || !r.AtEnd()) return Malformed("a thing index key");
-    JOBLEDGER_ASSIGN_OR_RETURN(
-        std::optional<ExecRecord> e,
-        RecordAsOf<ExecRecord>(*read, ExecEntity(job, request.thing_name, number), p.sequence));
-    if (!e || e->deleted || (request.status && e->status != *request.status)) continue;
-    if (out.execution_summaries.size() == max) {
-      out.next_token = EncodeToken('T', last);
-      break;
+  return WithFamily<ListJobExecutionsForThingResult>(log_, projections_, [&](FamilyId fam) -> StatusOr<ListJobExecutionsForThingResult> {
+    const std::string prefix = KeyBuilder(kThingIndexRow).Name(request.thing_name).Take();
+    ListJobExecutionsForThingResult out;
+    auto idx = log_.ScanRows(fam, prefix);
+    auto read = log_.ScanRows(fam, std::string(1, kExecRow));
+    if (resume) {
+      idx->Seek(prefix + *resume + std::string(1, '\0'));
+    } else {
+      idx->SeekToFirst();
     }
-    out.execution_summaries.push_back(JobExecutionSummaryForThing{job, SummarizeExec(*e, number)});
-    last = std::string(idx->key().substr(prefix.size()));
-  }
-  JOBLEDGER_RETURN_IF_ERROR(idx->status());
-  return out;
+    std::string last;
+    for (; idx->Valid(); idx->Next()) {
+      KeyReader r(idx->key());
+      r.Name();
+      std::string job(r.Name());
+      const auto number = static_cast<int64_t>(r.U64());
+      if (!r.ok() || !r.AtEnd()) return Malformed("a thing index key");
+      JOBLEDGER_ASSIGN_OR_RETURN(
+          std::optional<ExecRecord> e,
+          RecordAsOf<ExecRecord>(*read, ExecEntity(job, request.thing_name, number), p.sequence));
+      if (!e || e->deleted || (request.status && e->status != *request.status)) continue;
+      if (out.execution_summaries.size() == max) {
+        out.next_token = EncodeToken('T', last);
+        break;
+      }
+      out.execution_summaries.push_back(JobExecutionSummaryForThing{job, SummarizeExec(*e, number)});
+      last = std::string(idx->key().substr(prefix.size()));
+    }
+    JOBLEDGER_RETURN_IF_ERROR(idx->status());
+    return out;
+  });
 }
 
 StatusOr<GetPendingJobExecutionsResponse> ReadModels::GetPendingJobExecutions(
     std::string_view thing_name, const ReadPoint& at) const {
   JOBLEDGER_RETURN_IF_ERROR(ValidateThingName(thing_name));
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
-  JOBLEDGER_ASSIGN_OR_RETURN(FamilyId fam, Family());
-  const std::string thing(thing_name);
-  const std::string prefix = KeyBuilder(kThingIndexRow).Name(thing).Take();
-  GetPendingJobExecutionsResponse out;
-  auto idx = log_.ScanRows(fam, prefix);
-  auto read = log_.ScanRows(fam, std::string(1, kExecRow));
-  for (idx->SeekToFirst(); idx->Valid(); idx->Next()) {
-    KeyReader r(idx->key());
-    r.Name();
-    std::string job(r.Name());
-    const auto number = static_cast<int64_t>(r.U64());
-    if (!r.ok() || !r.AtEnd()) return Malformed("a thing index key");
-    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecRecord> e,
-                               RecordAsOf<ExecRecord>(*read, ExecEntity(job, thing, number), p.sequence));
-    if (!e || e->deleted) continue;
-    PendingJobExecution summary{job, e->queued_at, e->started_at, e->last_updated_at, e->version, number};
-    if (e->status == ExecutionStatus::kInProgress) out.in_progress_jobs.push_back(std::move(summary));
-    if (e->status == ExecutionStatus::kQueued) out.queued_jobs.push_back(std::move(summary));
-  }
-  JOBLEDGER_RETURN_IF_ERROR(idx->status());
-  auto by = [](auto key) {
-    return [key](const PendingJobExecution& a, const PendingJobExecution& b) {
-      return std::make_pair(key(a), a.job_id) < std::make_pair(key(b), b.job_id);
+  return WithFamily<GetPendingJobExecutionsResponse>(log_, projections_, [&](FamilyId fam) -> StatusOr<GetPendingJobExecutionsResponse> {
+    const std::string thing(thing_name);
+    const std::string prefix = KeyBuilder(kThingIndexRow).Name(thing).Take();
+    GetPendingJobExecutionsResponse out;
+    auto idx = log_.ScanRows(fam, prefix);
+    auto read = log_.ScanRows(fam, std::string(1, kExecRow));
+    for (idx->SeekToFirst(); idx->Valid(); idx->Next()) {
+      KeyReader r(idx->key());
+      r.Name();
+      std::string job(r.Name());
+      const auto number = static_cast<int64_t>(r.U64());
+      if (!r.ok() || !r.AtEnd()) return Malformed("a thing index key");
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecRecord> e,
+                                 RecordAsOf<ExecRecord>(*read, ExecEntity(job, thing, number), p.sequence));
+      if (!e || e->deleted) continue;
+      PendingJobExecution summary{job, e->queued_at, e->started_at, e->last_updated_at, e->version, number};
+      if (e->status == ExecutionStatus::kInProgress) out.in_progress_jobs.push_back(std::move(summary));
+      if (e->status == ExecutionStatus::kQueued) out.queued_jobs.push_back(std::move(summary));
+    }
+    JOBLEDGER_RETURN_IF_ERROR(idx->status());
+    auto by = [](auto key) {
+      return [key](const PendingJobExecution& a, const PendingJobExecution& b) {
+        return std::make_pair(key(a), a.job_id) < std::make_pair(key(b), b.job_id);
+      };
     };
-  };
-  std::sort(out.queued_jobs.begin(), out.queued_jobs.end(),
-            by([](const PendingJobExecution& x) { return x.queued_at_micros; }));
-  std::sort(out.in_progress_jobs.begin(), out.in_progress_jobs.end(),
-            by([](const PendingJobExecution& x) { return x.started_at_micros.value_or(0); }));
-  return out;
+    std::sort(out.queued_jobs.begin(), out.queued_jobs.end(),
+              by([](const PendingJobExecution& x) { return x.queued_at_micros; }));
+    std::sort(out.in_progress_jobs.begin(), out.in_progress_jobs.end(),
+              by([](const PendingJobExecution& x) { return x.started_at_micros.value_or(0); }));
+    return out;
+  });
 }
 
 }  // namespace jobledger

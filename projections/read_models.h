@@ -66,7 +66,7 @@ class ReadModels {
   StatusOr<GetPendingJobExecutionsResponse> GetPendingJobExecutions(
       std::string_view thing_name, const ReadPoint& at = {}) const;
 
-  // The sequence a ReadPoint resolves to now (clamped to the projection's checkpoint).
+  // The sequence a ReadPoint resolves to now (clamped to the head).
   StatusOr<uint64_t> Resolve(const ReadPoint& at) const;
 
  private:
@@ -76,7 +76,6 @@ class ReadModels {
     bool historical;
   };
   StatusOr<Point> At(const ReadPoint& at) const;
-  StatusOr<FamilyId> Family() const;
 
   const EventLog& log_;
   const ProjectionManager& projections_;

@@ -166,7 +166,29 @@ class MergingRowIterator final : public RowIterator {
   std::string value_;
 };
 
+class ErrorRowIterator final : public RowIterator {
+ public:
+  explicit ErrorRowIterator(Status error) : error_(std::move(error)) {}
+  void Seek(std::string_view) override {}
+  void SeekForPrev(std::string_view) override {}
+  void SeekToFirst() override {}
+  void SeekToLast() override {}
+  bool Valid() const override { return false; }
+  std::string_view key() const override { return {}; }
+  std::string_view value() const override { return {}; }
+  void Next() override {}
+  void Prev() override {}
+  Status status() const override { return error_; }
+
+ private:
+  Status error_;
+};
+
 }  // namespace
+
+std::unique_ptr<RowIterator> NewErrorRowIterator(Status error) {
+  return std::make_unique<ErrorRowIterator>(std::move(error));
+}
 
 std::unique_ptr<RowIterator> NewMergingRowIterator(std::unique_ptr<rocksdb::Iterator> base,
                                                    std::string prefix, PendingRows pending,

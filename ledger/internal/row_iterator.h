@@ -27,6 +27,9 @@ std::unique_ptr<RowIterator> NewMergingRowIterator(std::unique_ptr<rocksdb::Iter
                                                    std::string prefix, PendingRows pending,
                                                    std::shared_ptr<void> keepalive = nullptr);
 
+// An iterator over nothing whose status() is `error` (an unknown or dropped family).
+std::unique_ptr<RowIterator> NewErrorRowIterator(Status error);
+
 }  // namespace jobledger::internal
 
 #endif  // JOBLEDGER_LEDGER_INTERNAL_ROW_ITERATOR_H_

@@ -318,7 +318,7 @@ class ProjectionManagerTest : public ProjectionsFixture {
 TEST_F(ProjectionManagerTest, InlineEqualsRebuiltEqualsCatchUp) {
   ASSERT_NO_FATAL_FAILURE(OpenProjections(CatchUpJobs("jobs_catchup")));
   std::mt19937_64 rng(StartSeed());
-  constexpr int kSteps = 1500;
+  constexpr int kSteps = 3000;
   for (int i = 0; i < kSteps && !HasFailure(); ++i) {
     RandomStep(rng);
     if (i == kSteps / 2) {

@@ -147,6 +147,7 @@ class RocksCursor final : public EventCursor {
   }
   State state() const override { return state_; }
   const Event& event() const override { return event_; }
+  const Hash& hash() const override { return hash_; }
   const Status& status() const override { return status_; }
   void Next() override {
     if (state_ != State::kFailed) Advance();
@@ -165,6 +166,7 @@ class RocksCursor final : public EventCursor {
   uint64_t to_;
   State state_ = State::kCaughtUp;
   Event event_;
+  Hash hash_{};
   Status status_;
   std::unique_ptr<rocksdb::Iterator> it_;
 };
@@ -328,9 +330,8 @@ void RocksCursor::Advance() {
     return Fail(DataLossError("event " + SeqStr(next_) + " is missing (the next stored event is " +
                               SeqStr(*seq) + ")"));
   }
-  Hash hash;
   std::string_view bytes;
-  Status s = SplitValue(internal::ToView(it_->value()), next_, &hash, &bytes);
+  Status s = SplitValue(internal::ToView(it_->value()), next_, &hash_, &bytes);
   if (!s.ok()) return Fail(std::move(s));
   StatusOr<Event> decoded = internal::DecodeEvent(bytes, next_);
   if (!decoded.ok()) return Fail(decoded.status());
@@ -1301,6 +1302,10 @@ std::string PrintableKey(std::string_view key) {
   return out;
 }
 }  // namespace
+
+Hash EventHash(const Event& event) {
+  return internal::ChainHash(event.previous_hash, event.sequence, internal::EncodeEvent(event));
+}
 
 StatusOr<std::vector<std::string>> CompareFamilies(const EventLog& log, FamilyId a_family,
                                                    FamilyId b_family, size_t limit) {

@@ -143,6 +143,8 @@ class EventCursor {
   virtual State state() const = 0;
   // Requires state() == kPositioned.
   virtual const Event& event() const = 0;
+  // The current event's stored chain hash. Requires state() == kPositioned.
+  virtual const Hash& hash() const = 0;
   // OK unless state() == kFailed.
   virtual const Status& status() const = 0;
   // From kPositioned: the next event. From kCaughtUp: looks for new events.
@@ -366,6 +368,10 @@ class EventLog {
  protected:
   EventLog() = default;
 };
+
+// The chain hash of `event` (from its previousHash, sequence and canonical bytes): what
+// an external verifier recomputes. Equal to the stored hash of an intact event.
+Hash EventHash(const Event& event);
 
 // Lists the rows that differ between two families of `log` (a stored family and a
 // fresh fold of the log, say), in key order, at most `limit` lines, each naming the

@@ -2,6 +2,8 @@
 
 #include <mutex>
 
+#include "ledger/memory_rows.h"
+
 #include "ledger/internal/decide.h"
 #include "ledger/internal/fold.h"
 #include "ledger/internal/state.h"
@@ -381,6 +383,21 @@ class LedgerImpl final : public Ledger {
   }
 
   StatusOr<StateCheckResult> CheckState() override {
+    StateCheckResult result;
+    if (log_->mode() != OpenMode::kReadWrite) {
+      // Nothing may be written: fold into memory.
+      MemoryRows memory;
+      const FamilyId scratch{0};
+      StateStore store(&memory, scratch);
+      auto cursor = log_->NewCursor(1, log_->head().sequence);
+      for (; cursor->state() == EventCursor::State::kPositioned; cursor->Next()) {
+        JOBLEDGER_RETURN_IF_ERROR(internal::ApplyEvent(cursor->event(), store));
+        ++result.events_folded;
+      }
+      JOBLEDGER_RETURN_IF_ERROR(cursor->status());
+      JOBLEDGER_ASSIGN_OR_RETURN(result.differences, CompareWithStored(memory, scratch, *log_, state_));
+      return result;
+    }
     static constexpr std::string_view kScratch = "ledger.state.check";
     for (const std::string& name : log_->FamilyNames()) {
       if (name == kScratch) {
@@ -389,7 +406,6 @@ class LedgerImpl final : public Ledger {
       }
     }
     JOBLEDGER_ASSIGN_OR_RETURN(FamilyId scratch, log_->OpenFamily(kScratch));
-    StateCheckResult result;
     Status folded = FoldLogInto(scratch, &result.events_folded);
     if (folded.ok()) {
       // The stored state first, the log's fold second.
@@ -404,6 +420,21 @@ class LedgerImpl final : public Ledger {
     JOBLEDGER_RETURN_IF_ERROR(folded);
     JOBLEDGER_RETURN_IF_ERROR(dropped);
     return result;
+  }
+
+  Status ImportEvents(const std::vector<Event>& events) override {
+    if (events.empty()) return Status();
+    JOBLEDGER_ASSIGN_OR_RETURN(
+        AppendResult appended, log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
+          StateStore store(&txn, state_);
+          for (const Event& e : events) {
+            JOBLEDGER_RETURN_IF_ERROR(txn.AddVerbatim(e).status());
+            JOBLEDGER_RETURN_IF_ERROR(internal::ApplyEvent(txn.events().back(), store));
+          }
+          return Status();
+        }));
+    NotifyDue(appended);
+    return Status();
   }
 
   EventLog& log() override { return *log_; }

@@ -173,8 +173,16 @@ class Ledger {
   virtual StatusOr<std::optional<ExecutionStateView>> GetExecutionState(
       std::string_view job_id, std::string_view thing_name,
       std::optional<int64_t> execution_number = std::nullopt) const = 0;
-  // Folds the whole log into a scratch family and compares it with the stored state.
+  // Folds the whole log and compares the result with the stored state: in a scratch
+  // family (read-write), or in memory (read-only and secondary; needs memory for the
+  // whole state).
   virtual StatusOr<StateCheckResult> CheckState() = 0;
+
+  // Appends events with their whole envelope, as an import does: each must continue
+  // the chain (next sequence, previousHash = the head's hash, recordedAt not earlier).
+  // The write-side state and inline projections follow in the same batch. All or
+  // nothing; validate the events first (replay's Import does).
+  virtual Status ImportEvents(const std::vector<Event>& events) = 0;
 
   // The underlying log, for reads, verification and upper layers.
   virtual EventLog& log() = 0;

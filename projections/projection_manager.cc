@@ -112,7 +112,7 @@ ProjectionManager::Slot* ProjectionManager::FindSlot(std::string_view name) cons
   return nullptr;
 }
 
-const Projection* ProjectionManager::Find(std::string_view name) const {
+Projection* ProjectionManager::Find(std::string_view name) const {
   Slot* slot = FindSlot(name);
   return slot != nullptr ? slot->entry.projection.get() : nullptr;
 }

@@ -116,7 +116,7 @@ class ProjectionManager : public AppendObserver {
 
   // The active family of a projection, for queries.
   StatusOr<FamilyId> ActiveFamily(std::string_view name) const;
-  const Projection* Find(std::string_view name) const;
+  Projection* Find(std::string_view name) const;
 
   std::vector<ProjectionInfo> Info() const;
 

@@ -3,12 +3,18 @@
 //
 //   jobledger_bench [--events N] [--json] [--dir DIR] [--keep]
 //
-// Rows so far:
-//   rebuild_events_per_s   ProjectionManager::Rebuild of every projection
-//   raw_fold_events_per_s  a raw RocksDB scan of the events family, Cap'n Proto decode,
-//                          and a minimal in-memory fold (counters per job) of the same log
-//   rebuild_ratio          rebuild / raw fold
-//   verify_events_per_s, raw_scan_events_per_s, verify_ratio
+// Rows so far (baselines open the same folder with plain RocksDB, read-only):
+//   events, bytes_per_event    the log built (a realistic mix through the Ledger, with
+//                              the "jobs" projection inline) and its footprint on disk
+//   open_ms                    opening the ledger and its projections, one DescribeJob
+//   asof_p50_us, asof_p99_us   DescribeJob as of a random sequence
+//   raw_seek_get_p99_us        a RocksDB seek then get of a random event
+//   rebuild_events_per_s       ProjectionManager::Rebuild of every projection
+//   raw_fold_events_per_s      scan of the events family, Cap'n Proto decode, and a
+//                              minimal in-memory fold (counters per job) of the same log
+//   verify_events_per_s        EventLog::Verify (hash chain)
+//   raw_scan_events_per_s      scan of the events family
+//   rebuild_ratio, verify_ratio, asof_p99_over_raw
 
 #include <rocksdb/db.h>
 
@@ -16,7 +22,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <map>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -26,6 +34,7 @@
 #include "ledger/ledger.h"
 #include "projections/jobs_projection.h"
 #include "projections/projection_manager.h"
+#include "projections/read_models.h"
 
 using namespace jobledger;
 
@@ -110,24 +119,30 @@ struct RawFold {
   std::unordered_map<std::string, std::array<int64_t, 9>> counts;
 };
 
-// Opens the ledger folder with plain RocksDB, scans the events family, decodes every
-// event and folds execution status changes into per-job counters.
-RawFold RawScanDecodeFold(const std::string& path, bool decode) {
-  rocksdb::DBOptions options;
-  std::vector<std::string> names;
-  if (!rocksdb::DB::ListColumnFamilies(options, path, &names).ok()) std::exit(2);
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  if (!rocksdb::DB::OpenForReadOnly(options, path, descriptors, &handles, &db).ok()) std::exit(2);
-  rocksdb::ColumnFamilyHandle* events = nullptr;
-  for (auto* h : handles) {
-    if (h->GetName() == internal::kEventsFamily) events = h;
+// The ledger folder opened with plain RocksDB, read-only: the baselines.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    rocksdb::DBOptions options;
+    std::vector<std::string> names;
+    if (!rocksdb::DB::ListColumnFamilies(options, path, &names).ok()) std::exit(2);
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    if (!rocksdb::DB::OpenForReadOnly(options, path, descriptors, &handles_, &db_).ok()) std::exit(2);
+    for (auto* h : handles_) {
+      if (h->GetName() == internal::kEventsFamily) events_ = h;
+    }
   }
-  RawFold fold;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), events));
+  ~RawDb() {
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    delete db_;
+  }
+
+  // Scans the events family; with `decode`, decodes every event and folds execution
+  // status changes into per-job counters.
+  RawFold ScanDecodeFold(bool decode) {
+    RawFold fold;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
     uint64_t seq = 0;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       ++seq;
@@ -144,10 +159,36 @@ RawFold RawScanDecodeFold(const std::string& path, bool decode) {
         ++counts[static_cast<size_t>(c->to)];
       }
     }
+    return fold;
   }
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-  delete db;
-  return fold;
+
+  // One seek to an event key, then a get of it: the cheapest point read RocksDB does.
+  void SeekThenGet(uint64_t seq) {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+    const std::string key = internal::EventKey(seq);
+    it->Seek(key);
+    std::string value;
+    if (!db_->Get(rocksdb::ReadOptions(), events_, key, &value).ok()) std::exit(3);
+  }
+
+ private:
+  rocksdb::DB* db_ = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+};
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+uint64_t FolderBytes(const std::string& path) {
+  uint64_t bytes = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
+    if (entry.is_regular_file()) bytes += entry.file_size();
+  }
+  return bytes;
 }
 
 struct Row {
@@ -188,21 +229,62 @@ int main(int argc, char** argv) {
   LedgerOptions options;
   options.clock = &clock;
   options.sync = false;
-  {
-    auto ledger = Must(Ledger::Open(options, path), "open");
+  auto open_all = [&](std::unique_ptr<Ledger>* ledger, std::unique_ptr<ProjectionManager>* projections) {
+    *ledger = Must(Ledger::Open(options, path), "open");
     std::vector<ProjectionManager::Entry> entries;
     entries.push_back({std::make_unique<JobsProjection>(), ProjectionMode::kInline});
-    auto projections = Must(ProjectionManager::Open(ledger->log(), std::move(entries)), "projections");
-    const uint64_t n = Populate(*ledger, clock, events);
-    rows.push_back({"events", static_cast<double>(n)});
-
-    // Rebuild of all projections, then the raw baseline on the same log.
+    *projections = Must(ProjectionManager::Open((*ledger)->log(), std::move(entries)), "projections");
+  };
+  uint64_t n = 0;
+  uint64_t jobs = 0;
+  {
+    std::unique_ptr<Ledger> ledger;
+    std::unique_ptr<ProjectionManager> projections;
+    open_all(&ledger, &projections);
+    n = Populate(*ledger, clock, events);
+    jobs = static_cast<uint64_t>(ledger->GetJobState("job-0").ok() ? 1 : 0);
+    for (uint64_t j = 0;; ++j) {
+      auto state = ledger->GetJobState("job-" + std::to_string(j));
+      if (!state.ok() || !state->has_value()) {
+        jobs = j;
+        break;
+      }
+    }
+  }
+  rows.push_back({"events", static_cast<double>(n)});
+  rows.push_back({"bytes_per_event", static_cast<double>(FolderBytes(path)) / static_cast<double>(n)});
+  {
+    // Cold open: the ledger, its projections, and one answer.
     auto start = Steady::now();
-    RebuildReport report = Must(projections->Rebuild(JobsProjection::kName), "rebuild");
-    const double rebuild_s = Seconds(start);
-    rows.push_back({"rebuild_events_per_s", static_cast<double>(report.events) / rebuild_s});
+    std::unique_ptr<Ledger> ledger;
+    std::unique_ptr<ProjectionManager> projections;
+    open_all(&ledger, &projections);
+    ReadModels reads(ledger->log(), *projections, ValidationContext{}, &clock);
+    Must(reads.DescribeJob("job-0").status(), "describe");
+    rows.push_back({"open_ms", Seconds(start) * 1000});
 
-    // Verify the chain, next to a raw scan.
+    // As-of reads at random points.
+    std::mt19937_64 rng(42);
+    std::vector<double> samples;
+    for (int i = 0; i < 20000; ++i) {
+      const std::string job = "job-" + std::to_string(rng() % jobs);
+      const uint64_t at = 1 + rng() % n;
+      auto t0 = Steady::now();
+      auto answer = reads.DescribeJob(job, ReadPoint::AtSequence(at));
+      samples.push_back(Seconds(t0) * 1e6);
+      if (!answer.ok() && answer.status().aws_error() != AwsError::kResourceNotFound) {
+        Die("as-of describe", answer.status());
+      }
+    }
+    rows.push_back({"asof_p50_us", Percentile(samples, 0.50)});
+    rows.push_back({"asof_p99_us", Percentile(samples, 0.99)});
+
+    // Rebuild of all projections.
+    start = Steady::now();
+    RebuildReport report = Must(projections->Rebuild(JobsProjection::kName), "rebuild");
+    rows.push_back({"rebuild_events_per_s", static_cast<double>(report.events) / Seconds(start)});
+
+    // Verify the chain.
     start = Steady::now();
     VerifyResult verified = Must(ledger->log().Verify(), "verify");
     const double verify_s = Seconds(start);
@@ -210,13 +292,22 @@ int main(int argc, char** argv) {
     rows.push_back({"verify_events_per_s", static_cast<double>(verified.events_checked) / verify_s});
   }
   {
+    RawDb raw(path);
     auto start = Steady::now();
-    RawFold fold = RawScanDecodeFold(path, /*decode=*/true);
-    const double s = Seconds(start);
-    rows.push_back({"raw_fold_events_per_s", static_cast<double>(fold.events) / s});
+    RawFold fold = raw.ScanDecodeFold(/*decode=*/true);
+    rows.push_back({"raw_fold_events_per_s", static_cast<double>(fold.events) / Seconds(start)});
     start = Steady::now();
-    RawFold scan = RawScanDecodeFold(path, /*decode=*/false);
+    RawFold scan = raw.ScanDecodeFold(/*decode=*/false);
     rows.push_back({"raw_scan_events_per_s", static_cast<double>(scan.events) / Seconds(start)});
+    std::mt19937_64 rng(43);
+    std::vector<double> samples;
+    for (int i = 0; i < 20000; ++i) {
+      const uint64_t at = 1 + rng() % n;
+      auto t0 = Steady::now();
+      raw.SeekThenGet(at);
+      samples.push_back(Seconds(t0) * 1e6);
+    }
+    rows.push_back({"raw_seek_get_p99_us", Percentile(samples, 0.99)});
   }
   auto get = [&](const std::string& key) {
     for (const Row& r : rows) {
@@ -226,6 +317,7 @@ int main(int argc, char** argv) {
   };
   rows.push_back({"rebuild_ratio", get("rebuild_events_per_s") / get("raw_fold_events_per_s")});
   rows.push_back({"verify_ratio", get("verify_events_per_s") / get("raw_scan_events_per_s")});
+  rows.push_back({"asof_p99_over_raw", get("asof_p99_us") / get("raw_seek_get_p99_us")});
 
   if (json) {
     std::printf("{");

@@ -247,6 +247,9 @@ struct RolloutStep {
   uint64_t window = 0;
   int32_t rate_per_minute = 0;
   int32_t quota = 0;
+  // Planned things dropped from the plan without being queued (a CONTINUOUS job's
+  // thing that left every target before its window).
+  std::vector<std::string> skipped;
   friend bool operator==(const RolloutStep&, const RolloutStep&) = default;
 };
 

@@ -339,7 +339,12 @@ class Folder {
     return Save(CountersEntity(b.job_id), c);
   }
 
-  Status On(const RolloutStep&) { return Status(); }
+  Status On(const RolloutStep& b) {
+    if (b.skipped.empty()) return Status();
+    JOBLEDGER_ASSIGN_OR_RETURN(JobCounters c, Counters(b.job_id));
+    for (const std::string& thing : b.skipped) JOBLEDGER_RETURN_IF_ERROR(Unplan(b.job_id, thing, c));
+    return Save(CountersEntity(b.job_id), c);
+  }
 
   Status On(const UnknownEvent& b) {
     return Mismatch("union member " + std::to_string(b.discriminant) +

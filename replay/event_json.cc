@@ -131,6 +131,7 @@ Json BodyToJson(const EventBody& body) {
           j["window"] = b.window;
           j["ratePerMinute"] = b.rate_per_minute;
           j["quota"] = b.quota;
+          if (!b.skipped.empty()) j["skipped"] = b.skipped;
         } else if constexpr (std::is_same_v<T, UnknownEvent>) {
           j["discriminant"] = b.discriminant;
         }
@@ -439,6 +440,7 @@ std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
     b.window = r.UInt("window");
     b.rate_per_minute = r.Int32("ratePerMinute");
     b.quota = r.Int32("quota");
+    if (r.Has("skipped")) b.skipped = r.Strings("skipped");
     return b;
   }
   return std::nullopt;

@@ -254,21 +254,22 @@ StatusOr<VerifyReport> VerifyLedger(const EventLog& log, Ledger* ledger,
   report.events = chain.events_checked;
   report.head_sequence = chain.to;
   report.head_hash = chain.last_hash;
-  auto check = [&](std::string name) -> VerifyCheck& {
+  // Returns the index of a new check (an index: later checks may move the vector).
+  auto check = [&](std::string name) -> size_t {
     report.checks.push_back(VerifyCheck{std::move(name), true, 0, "", ""});
-    return report.checks.back();
+    return report.checks.size() - 1;
   };
   {
-    VerifyCheck& c = check("chain");
-    VerifyCheck& i = check("indexes");
-    VerifyCheck& d = check("digest");
-    if (!options.digest) d.detail = "no digest given";
+    const size_t c = check("chain");
+    const size_t i = check("indexes");
+    const size_t d = check("digest");
+    if (!options.digest) report.checks[d].detail = "no digest given";
     if (!chain.ok()) {
-      VerifyCheck& failed = chain.problem == VerifyProblem::kIndexMismatch ? i
-                            : (chain.problem == VerifyProblem::kDigestMismatch ||
-                               chain.problem == VerifyProblem::kTruncated)
-                                ? d
-                                : c;
+      VerifyCheck& failed = report.checks[chain.problem == VerifyProblem::kIndexMismatch ? i
+                                          : (chain.problem == VerifyProblem::kDigestMismatch ||
+                                             chain.problem == VerifyProblem::kTruncated)
+                                              ? d
+                                              : c];
       failed.ok = false;
       failed.first_bad_sequence = chain.first_bad_sequence;
       failed.problem = std::string(VerifyProblemName(chain.problem));
@@ -277,8 +278,9 @@ StatusOr<VerifyReport> VerifyLedger(const EventLog& log, Ledger* ledger,
     }
   }
   if (options.check_state && ledger != nullptr) {
-    VerifyCheck& c = check("state");
+    const size_t index = check("state");
     JOBLEDGER_ASSIGN_OR_RETURN(StateCheckResult state, ledger->CheckState());
+    VerifyCheck& c = report.checks[index];
     if (!state.ok()) {
       c.ok = false;
       c.problem = "drift";
@@ -288,7 +290,7 @@ StatusOr<VerifyReport> VerifyLedger(const EventLog& log, Ledger* ledger,
   }
   if (options.check_projections && projections != nullptr) {
     for (const ProjectionInfo& info : projections->Info()) {
-      VerifyCheck& c = check("projection " + info.name);
+      const size_t index = check("projection " + info.name);
       std::vector<std::string> differences;
       if (log.mode() == OpenMode::kReadWrite) {
         JOBLEDGER_ASSIGN_OR_RETURN(DriftReport drift, projections->CheckDrift(info.name));
@@ -309,6 +311,7 @@ StatusOr<VerifyReport> VerifyLedger(const EventLog& log, Ledger* ledger,
                                                                   std::string_view("\0", 1)));
       }
       if (!differences.empty()) {
+        VerifyCheck& c = report.checks[index];
         c.ok = false;
         c.problem = "drift";
         c.detail = std::to_string(differences.size()) + " row(s) differ from the log's fold, first: " +

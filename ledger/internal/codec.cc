@@ -287,6 +287,11 @@ void WriteBody(const EventBody& body, s::Event::Body::Builder out) {
           o.setWindow(b.window);
           o.setRatePerMinute(b.rate_per_minute);
           o.setQuota(b.quota);
+          // Only a non-empty list is written: an empty one stays a null pointer, so
+          // a step without skips encodes exactly as before the field existed.
+          if (!b.skipped.empty()) {
+            WriteTexts(b.skipped, o.initSkipped(static_cast<unsigned>(b.skipped.size())));
+          }
         } else {
           static_assert(std::is_same_v<T, UnknownEvent>);
           KJ_FAIL_REQUIRE("an UnknownEvent cannot be encoded");
@@ -412,7 +417,7 @@ EventBody ReadBody(s::Event::Body::Reader in) {
     case W::ROLLOUT_STEP: {
       auto r = in.getRolloutStep();
       return RolloutStep{FromText(r.getJobId()), r.getWindow(), r.getRatePerMinute(),
-                         r.getQuota()};
+                         r.getQuota(), ReadTexts(r.getSkipped())};
     }
   }
   return UnknownEvent{static_cast<uint16_t>(in.which())};

@@ -205,12 +205,36 @@ Status Decider::RunRolloutWindow(std::string_view job_id, uint64_t cause) {
   }
   const int32_t rate = RolloutRate(job);
   const int32_t quota = rate;
+  // Pick this window's things in plan order. A CONTINUOUS job's planned thing that
+  // has left every target since the plan was made is dropped (and named in the step),
+  // not queued: it would only be REMOVED again.
+  std::vector<PlannedExecution> take;
+  std::vector<std::string> skipped;
+  size_t limit = static_cast<size_t>(quota) + 64;
+  for (;;) {
+    JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.Planned(job_id, limit));
+    take.clear();
+    skipped.clear();
+    for (const auto& [order, entry] : planned) {
+      if (take.size() == static_cast<size_t>(quota)) break;
+      bool keep = true;
+      if (job.target_selection == TargetSelection::kContinuous) {
+        JOBLEDGER_ASSIGN_OR_RETURN(keep, StillTargeted(job, entry.thing_name));
+      }
+      if (keep) {
+        take.push_back(entry);
+      } else {
+        skipped.push_back(entry.thing_name);
+      }
+    }
+    if (take.size() == static_cast<size_t>(quota) || planned.size() < limit) break;
+    limit *= 2;  // many skipped: look further down the plan
+  }
   JOBLEDGER_ASSIGN_OR_RETURN(
       uint64_t step,
       Emit(kActorRollout, cause != 0 ? cause : job.rollout_plan_seq,
-           RolloutStep{std::string(job_id), job.rollout_next_window, rate, quota}));
-  JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.Planned(job_id, static_cast<size_t>(quota)));
-  for (const auto& [order, entry] : planned) {
+           RolloutStep{std::string(job_id), job.rollout_next_window, rate, quota, skipped}));
+  for (const PlannedExecution& entry : take) {
     JOBLEDGER_ASSIGN_OR_RETURN(bool should, ShouldQueue(job_id, entry.thing_name));
     if (!should) {
       return InternalError("ledger.state: thing " + Quoted(entry.thing_name) +

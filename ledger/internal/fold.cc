@@ -395,6 +395,17 @@ class Folder {
     job.rollout_next_window = b.window + 1;
     JOBLEDGER_RETURN_IF_ERROR(
         store_.PutRolloutDue(RolloutWindowDue(job, job.rollout_next_window), b.job_id));
+    for (const std::string& thing : b.skipped) {
+      JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.PlannedOfThing(thing));
+      bool found = false;
+      for (const auto& [planned_job, order] : planned) {
+        if (planned_job != b.job_id) continue;
+        JOBLEDGER_RETURN_IF_ERROR(store_.DeletePlanned(b.job_id, order, thing));
+        JOBLEDGER_RETURN_IF_ERROR(PlannedDone(job, b.job_id));
+        found = true;
+      }
+      if (!found) return Mismatch(e_, "skipped thing '" + thing + "' is not planned");
+    }
     return store_.PutJob(b.job_id, job);
   }
 

@@ -224,6 +224,8 @@ struct RolloutStep {
   window @1 :UInt64;           # 0 at the plan's start, one per minute
   ratePerMinute @2 :Int32;     # the rate in force for this window
   quota @3 :Int32;             # how many this window may queue
+  skipped @4 :List(Text);      # planned things dropped without queuing: they left every
+                               # target of a CONTINUOUS job before their window
 }
 
 struct Event {

@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "replay/event_json.h"
 #include "replay/replay.h"
 #include "tests/projections/projections_test_util.h"
 
@@ -83,6 +84,55 @@ TEST_F(ReplaySmokeTest, HistoryWhyExportImport) {
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("line "), std::string::npos) << refused.status().message();
   EXPECT_EQ((*empty)->log().head().sequence, 0u);
+}
+
+}  // namespace
+}  // namespace jobledger::testing
+
+namespace jobledger::testing {
+namespace {
+
+TEST(EventJsonTest, EveryKindRoundTripsWithItsHash) {
+  uint64_t seq = 1;
+  Hash prev{};
+  for (const EventBody& body : OneBodyOfEveryKind()) {
+    SCOPED_TRACE(EventKindName(KindOf(body)));
+    Event e;
+    e.sequence = seq++;
+    e.recorded_at_micros = kT0 + static_cast<int64_t>(seq);
+    e.clamped_from_micros = seq % 2 ? 0 : kT0 - 5;
+    e.actor = "user:alice";
+    e.cause = seq > 2 ? seq - 2 : 0;
+    e.request_id = "req-" + std::to_string(seq);
+    e.previous_hash = prev;
+    e.body = body;
+    const Hash hash = EventHash(e);
+    std::string line = EventToJsonLine(e, hash);
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    auto parsed = EventFromJsonLine(line);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString() << "\n" << line;
+    EXPECT_EQ(parsed->event, e);
+    EXPECT_EQ(parsed->hash, hash);
+    EXPECT_EQ(EventHash(parsed->event), hash);  // the canonical bytes round-trip too
+    prev = hash;
+  }
+}
+
+TEST(EventJsonTest, MalformedLinesNameTheMember) {
+  EXPECT_EQ(EventFromJsonLine("{").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(EventFromJsonLine("[]").status().code(), StatusCode::kInvalidArgument);
+  auto missing = EventFromJsonLine(R"({"sequence": 1})");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("recordedAt"), std::string::npos) << missing.status().message();
+  std::string hex(64, '0');
+  auto unknown = EventFromJsonLine(R"({"sequence":1,"recordedAt":1,"clampedFrom":0,"actor":"a","cause":0,"requestId":"","previousHash":")" +
+                                   hex + R"(","hash":")" + hex + R"(","type":"Teleported","body":{}})");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("Teleported"), std::string::npos);
+  auto bad_status = EventFromJsonLine(R"({"sequence":1,"recordedAt":1,"clampedFrom":0,"actor":"a","cause":0,"requestId":"","previousHash":")" +
+                                      hex + R"(","hash":")" + hex + R"(","type":"ExecutionRemoved","body":{"jobId":"j","thingName":"t","executionNumber":1,"from":"SLEEPING","versionNumber":2}})");
+  ASSERT_FALSE(bad_status.ok());
+  EXPECT_NE(bad_status.status().message().find("body.from"), std::string::npos) << bad_status.status().message();
 }
 
 }  // namespace

@@ -668,9 +668,20 @@ class RocksTxn final : public AppendTxn {
       rows.emplace_back(it->first.second, it->second);
     }
     if (h == nullptr) return internal::NewErrorRowIterator(log_->UnknownFamily(family));
-    std::unique_ptr<rocksdb::Iterator> base(log_->db_->NewIterator(rocksdb::ReadOptions(), h.get()));
+    // Iterators are pooled per family for the transaction's life: the stored rows
+    // do not change under the append lock, and creating and destroying a RocksDB
+    // iterator costs more than the seek it serves.
+    std::vector<std::unique_ptr<rocksdb::Iterator>>& pool = pool_[family.value];
+    std::unique_ptr<rocksdb::Iterator> base;
+    if (!pool.empty()) {
+      base = std::move(pool.back());
+      pool.pop_back();
+    } else {
+      base.reset(log_->db_->NewIterator(rocksdb::ReadOptions(), h.get()));
+    }
+    auto release = [&pool](std::unique_ptr<rocksdb::Iterator> it) { pool.push_back(std::move(it)); };
     return internal::NewMergingRowIterator(std::move(base), std::string(prefix), std::move(rows),
-                                           std::move(h));
+                                           std::move(h), release);
   }
 
   bool wrote_rows() const { return !pending_.empty(); }
@@ -706,6 +717,9 @@ class RocksTxn final : public AppendTxn {
   std::map<std::string, std::pair<uint64_t, uint64_t>> request_runs_;  // id -> first, last
   rocksdb::WriteBatch batch_;
   std::map<std::pair<uint32_t, std::string>, std::optional<std::string>> pending_;
+  // Idle RocksDB iterators by family (see Scan). Declared last: destroyed first, while
+  // the families' handles are still held by the log.
+  mutable std::map<uint32_t, std::vector<std::unique_ptr<rocksdb::Iterator>>> pool_;
 };
 
 StatusOr<AppendResult> RocksEventLog::Append(const AppendRequest& request) {

@@ -24,8 +24,10 @@ std::string PrefixEnd(std::string prefix) {
 class MergingRowIterator final : public RowIterator {
  public:
   MergingRowIterator(std::unique_ptr<rocksdb::Iterator> base, std::string prefix,
-                     PendingRows pending, std::shared_ptr<void> keepalive)
+                     PendingRows pending, std::shared_ptr<void> keepalive,
+                     std::function<void(std::unique_ptr<rocksdb::Iterator>)> release)
       : keepalive_(std::move(keepalive)),
+        release_(std::move(release)),
         base_(std::move(base)),
         prefix_(std::move(prefix)),
         pending_(std::move(pending)) {
@@ -33,6 +35,10 @@ class MergingRowIterator final : public RowIterator {
     pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
                                   [&](const auto& row) { return !HasPrefix(row.first); }),
                    pending_.end());
+  }
+
+  ~MergingRowIterator() override {
+    if (release_) release_(std::move(base_));
   }
 
   void Seek(std::string_view key) override {
@@ -156,6 +162,7 @@ class MergingRowIterator final : public RowIterator {
   }
 
   std::shared_ptr<void> keepalive_;  // declared first: destroyed after base_
+  std::function<void(std::unique_ptr<rocksdb::Iterator>)> release_;
   std::unique_ptr<rocksdb::Iterator> base_;
   std::string prefix_;
   PendingRows pending_;
@@ -190,11 +197,11 @@ std::unique_ptr<RowIterator> NewErrorRowIterator(Status error) {
   return std::make_unique<ErrorRowIterator>(std::move(error));
 }
 
-std::unique_ptr<RowIterator> NewMergingRowIterator(std::unique_ptr<rocksdb::Iterator> base,
-                                                   std::string prefix, PendingRows pending,
-                                                   std::shared_ptr<void> keepalive) {
-  return std::make_unique<MergingRowIterator>(std::move(base), std::move(prefix),
-                                              std::move(pending), std::move(keepalive));
+std::unique_ptr<RowIterator> NewMergingRowIterator(
+    std::unique_ptr<rocksdb::Iterator> base, std::string prefix, PendingRows pending,
+    std::shared_ptr<void> keepalive, std::function<void(std::unique_ptr<rocksdb::Iterator>)> release) {
+  return std::make_unique<MergingRowIterator>(std::move(base), std::move(prefix), std::move(pending),
+                                              std::move(keepalive), std::move(release));
 }
 
 }  // namespace jobledger::internal

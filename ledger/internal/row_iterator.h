@@ -7,6 +7,7 @@
 
 #include <rocksdb/iterator.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,9 +24,11 @@ using PendingRows = std::vector<std::pair<std::string, std::optional<std::string
 // Takes ownership of `base`, which iterates the whole column family. Only rows whose
 // keys start with `prefix` are visible. `keepalive` is held until the iterator goes
 // (the family's handle, so a concurrent drop cannot pull it away).
-std::unique_ptr<RowIterator> NewMergingRowIterator(std::unique_ptr<rocksdb::Iterator> base,
-                                                   std::string prefix, PendingRows pending,
-                                                   std::shared_ptr<void> keepalive = nullptr);
+// `release`, if set, receives `base` back when the iterator goes (an iterator pool).
+std::unique_ptr<RowIterator> NewMergingRowIterator(
+    std::unique_ptr<rocksdb::Iterator> base, std::string prefix, PendingRows pending,
+    std::shared_ptr<void> keepalive = nullptr,
+    std::function<void(std::unique_ptr<rocksdb::Iterator>)> release = nullptr);
 
 // An iterator over nothing whose status() is `error` (an unknown or dropped family).
 std::unique_ptr<RowIterator> NewErrorRowIterator(Status error);

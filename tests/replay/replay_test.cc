@@ -735,18 +735,31 @@ TEST_F(ReplayTest, AsOfEqualsLiveOnImportedPrefix) {
   std::cout << "[ seed     ] " << seed << " (replay: JOBLEDGER_SEED=" << seed << ")\n";
   const World world = SmallWorld();
   constexpr int kHistories = 3;
-  constexpr int kSteps = 160;
-  constexpr int kRandomPoints = 5;
+  constexpr int kSteps = 260;
+  constexpr int kRandomPoints = 6;
   int compared = 0;
   for (int h = 0; h < kHistories && !HasFailure(); ++h) {
     const uint64_t history_seed = seed + static_cast<uint64_t>(h);
     if (h > 0) {
       ASSERT_NO_FATAL_FAILURE(FreshLedger());
     }
+    accepted_ = 0;
+    rejected_ = 0;
     ASSERT_NO_FATAL_FAILURE(RandomHistory(history_seed, kSteps));
     const uint64_t head = Head();
     ASSERT_GT(head, 10u);
     const LoggedEvents logged = AllEvents(ledger_->log());
+    // What the history exercised.
+    std::map<EventKind, int> kinds;
+    std::set<std::string> deleted;
+    int reused = 0;
+    int clamped = 0;
+    for (const Event& e : logged.events) {
+      ++kinds[KindOf(e.body)];
+      if (e.clamped_from_micros != 0) ++clamped;
+      if (KindOf(e.body) == EventKind::kJobDeleted) deleted.insert(std::string(JobIdOf(e.body)));
+      if (KindOf(e.body) == EventKind::kJobCreated && deleted.count(std::string(JobIdOf(e.body))) > 0) ++reused;
+    }
     const std::string full = ExportText(ledger_->log(), 1, kMaxSequence);
     const std::vector<std::string> full_lines = SplitLines(full);
     ASSERT_EQ(full_lines.size(), head);
@@ -757,7 +770,10 @@ TEST_F(ReplayTest, AsOfEqualsLiveOnImportedPrefix) {
       points.insert(std::uniform_int_distribution<uint64_t>(1, head - 1)(rng));
     }
     std::cout << "[ history  ] seed " << history_seed << ": " << head << " events ("
-              << accepted_ << " commands accepted, " << rejected_ << " rejected); points";
+              << accepted_ << " commands accepted, " << rejected_ << " rejected; " << reused
+              << " jobIds reused, " << clamped << " clamped;";
+    for (const auto& [kind, count] : kinds) std::cout << " " << EventKindName(kind) << " " << count;
+    std::cout << "); points";
     for (uint64_t n : points) std::cout << " " << n;
     std::cout << "\n";
 

@@ -1123,6 +1123,7 @@ class LedgerModelTest : public LedgerFixture, public ::testing::WithParamInterfa
         EXPECT_EQ(b->window, expected) << "event " << e.sequence << ": rollout windows of "
                                        << b->job_id << " are not consecutive";
         last_window_[b->job_id] = b->window;
+        for (const std::string& t : b->skipped) planned_[b->job_id].erase(t);
       }
     }
   }
@@ -1184,6 +1185,11 @@ class LedgerModelTest : public LedgerFixture, public ::testing::WithParamInterfa
         if (j != post.jobs.end()) {
           EXPECT_LE(j->second.created_at_micros + static_cast<int64_t>(b->window) * kMinute, now)
               << where << ": window ran before it was due";
+          // Only a CONTINUOUS job's thing that left every target is dropped unqueued.
+          for (const std::string& t : b->skipped) {
+            EXPECT_EQ(j->second.target_selection, TargetSelection::kContinuous) << where << ": skipped " << t;
+            EXPECT_FALSE(Targeted(j->second, t)) << where << ": skipped " << t << ", still a target";
+          }
         }
       }
       if (const auto* b = std::get_if<JobCanceled>(&e.body)) {

@@ -723,6 +723,48 @@ class ReplayTest : public ProjectionsFixture {
     return VerifyLedger(ledger_->log(), ledger_.get(), projections_.get(), options);
   }
 
+  // Closes everything, runs VerifyLedger on a read-only open (a Ledger and the "jobs"
+  // projection on its log) and checks that no file of the folder changed.
+  void VerifyReadOnly(const std::optional<Digest>& digest, VerifyReport* out) {
+    CloseAll();
+    const std::map<std::string, std::string> before = FolderContents(LedgerPath());
+    {
+      LedgerOptions options;
+      options.clock = &clock_;
+      options.mode = OpenMode::kReadOnly;
+      auto ro = Ledger::Open(options, LedgerPath());
+      ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+      std::vector<ProjectionManager::Entry> entries;
+      ProjectionManager::Entry jobs;
+      jobs.projection = std::make_unique<JobsProjection>();
+      entries.push_back(std::move(jobs));
+      auto pm = ProjectionManager::Open((*ro)->log(), std::move(entries));
+      ASSERT_TRUE(pm.ok()) << pm.status().ToString();
+      LedgerVerifyOptions vo;
+      vo.digest = digest;
+      auto report = VerifyLedger((*ro)->log(), ro->get(), pm->get(), vo);
+      ASSERT_TRUE(report.ok()) << report.status().ToString();
+      *out = *report;
+      pm->reset();
+      ro->reset();
+    }
+    const std::map<std::string, std::string> after = FolderContents(LedgerPath());
+    std::vector<std::string> changed;
+    for (const auto& [path, bytes] : after) {
+      auto it = before.find(path);
+      if (it == before.end()) {
+        changed.push_back("new " + path);
+      } else if (it->second != bytes) {
+        changed.push_back("changed " + path);
+      }
+    }
+    for (const auto& [path, bytes] : before) {
+      if (after.count(path) == 0) changed.push_back("removed " + path);
+    }
+    EXPECT_TRUE(changed.empty()) << "a read-only verify wrote to the folder: "
+                                 << ::testing::PrintToString(changed);
+  }
+
   int accepted_ = 0;
   int rejected_ = 0;
   int request_counter_ = 0;
@@ -1158,11 +1200,21 @@ TEST_F(ReplayTest, WhyFollowsTheCauseChain) {
   EXPECT_EQ((*queued)[1].sequence, s.other_created);
 
   // Beyond the head.
-  for (uint64_t beyond : {s.head + 1, s.head + 1000}) {
+  for (uint64_t beyond : {s.head + 1, s.head + 1000, kMaxSequence}) {
     auto missing = auditor.Why(beyond);
     ASSERT_FALSE(missing.ok());
     EXPECT_EQ(missing.status().aws_error(), AwsError::kResourceNotFound) << missing.status().ToString();
   }
+}
+
+// Sequence 0 names no event (Read(0) is kNotFound): like a sequence beyond the head,
+// it has no cause chain to explain.
+TEST_F(ReplayTest, WhyOfSequenceZeroIsNotFound) {
+  BuildScenario();
+  Auditor auditor(ledger_->log(), *reads_);
+  auto why = auditor.Why(0);
+  ASSERT_FALSE(why.ok()) << "Why(0) answered " << why->size() << " entries";
+  EXPECT_EQ(why.status().aws_error(), AwsError::kResourceNotFound) << why.status().ToString();
 }
 
 TEST_F(ReplayTest, DiffOfAJobBetweenTwoPoints) {
@@ -1261,6 +1313,13 @@ TEST_F(ReplayTest, VerifyFlippedByteInStoredEvent) {
   EXPECT_EQ(bad->problem, "hash-mismatch");
   EXPECT_EQ(bad->first_bad_sequence, s.t1_failed);
   EXPECT_TRUE(Contains(bad->detail, std::to_string(s.t1_failed))) << bad->detail;
+
+  VerifyReport ro;
+  ASSERT_NO_FATAL_FAILURE(VerifyReadOnly(std::nullopt, &ro));
+  ASSERT_FALSE(ro.ok());
+  EXPECT_EQ(ro.first_problem()->name, "chain") << DescribeReport(ro);
+  EXPECT_EQ(ro.first_problem()->problem, "hash-mismatch");
+  EXPECT_EQ(ro.first_problem()->first_bad_sequence, s.t1_failed);
 }
 
 TEST_F(ReplayTest, VerifyRechainedForgeryIsCaughtOnlyByDigest) {
@@ -1372,6 +1431,13 @@ TEST_F(ReplayTest, VerifyThingStreamEntryFiledUnderAnotherThing) {
   EXPECT_EQ(bad->name, "indexes") << DescribeReport(*report);
   EXPECT_EQ(bad->problem, "index-mismatch");
   EXPECT_EQ(bad->first_bad_sequence, s.t1_failed);
+
+  VerifyReport ro;
+  ASSERT_NO_FATAL_FAILURE(VerifyReadOnly(std::nullopt, &ro));
+  ASSERT_FALSE(ro.ok());
+  EXPECT_EQ(ro.first_problem()->name, "indexes") << DescribeReport(ro);
+  EXPECT_EQ(ro.first_problem()->problem, "index-mismatch");
+  EXPECT_EQ(ro.first_problem()->first_bad_sequence, s.t1_failed);
 }
 
 TEST_F(ReplayTest, VerifyDriftedProjectionRowReadWriteAndReadOnly) {
@@ -1405,49 +1471,15 @@ TEST_F(ReplayTest, VerifyDriftedProjectionRowReadWriteAndReadOnly) {
   EXPECT_EQ(digest.sequence, s.head);
 
   // Read-only: the same finding, and not one byte written.
-  CloseAll();
-  const std::map<std::string, std::string> before = FolderContents(LedgerPath());
-  {
-    LedgerOptions options;
-    options.clock = &clock_;
-    options.mode = OpenMode::kReadOnly;
-    auto ro = Ledger::Open(options, LedgerPath());
-    ASSERT_TRUE(ro.ok()) << ro.status().ToString();
-    std::vector<ProjectionManager::Entry> entries;
-    ProjectionManager::Entry jobs;
-    jobs.projection = std::make_unique<JobsProjection>();
-    entries.push_back(std::move(jobs));
-    auto pm = ProjectionManager::Open((*ro)->log(), std::move(entries));
-    ASSERT_TRUE(pm.ok()) << pm.status().ToString();
-    LedgerVerifyOptions vo;
-    vo.digest = digest;
-    auto ro_report = VerifyLedger((*ro)->log(), ro->get(), pm->get(), vo);
-    ASSERT_TRUE(ro_report.ok()) << ro_report.status().ToString();
-    ASSERT_FALSE(ro_report->ok());
-    const VerifyCheck* ro_bad = ro_report->first_problem();
-    EXPECT_EQ(ro_bad->name, "projection jobs") << DescribeReport(*ro_report);
-    EXPECT_EQ(ro_bad->problem, "drift");
-    const VerifyCheck* state = FindCheck(*ro_report, "state");
-    ASSERT_NE(state, nullptr);
-    EXPECT_TRUE(state->ok) << state->detail;
-    pm->reset();
-    ro->reset();
-  }
-  const std::map<std::string, std::string> after = FolderContents(LedgerPath());
-  std::vector<std::string> changed;
-  for (const auto& [path, bytes] : after) {
-    auto it = before.find(path);
-    if (it == before.end()) {
-      changed.push_back("new " + path);
-    } else if (it->second != bytes) {
-      changed.push_back("changed " + path);
-    }
-  }
-  for (const auto& [path, bytes] : before) {
-    if (after.count(path) == 0) changed.push_back("removed " + path);
-  }
-  EXPECT_TRUE(changed.empty()) << "a read-only verify wrote to the folder: "
-                               << ::testing::PrintToString(changed);
+  VerifyReport ro;
+  ASSERT_NO_FATAL_FAILURE(VerifyReadOnly(digest, &ro));
+  ASSERT_FALSE(ro.ok());
+  const VerifyCheck* ro_bad = ro.first_problem();
+  EXPECT_EQ(ro_bad->name, "projection jobs") << DescribeReport(ro);
+  EXPECT_EQ(ro_bad->problem, "drift");
+  const VerifyCheck* state = FindCheck(ro, "state");
+  ASSERT_NE(state, nullptr);
+  EXPECT_TRUE(state->ok) << state->detail;
 }
 
 TEST_F(ReplayTest, VerifyDriftedLedgerStateRow) {
@@ -1471,6 +1503,15 @@ TEST_F(ReplayTest, VerifyDriftedLedgerStateRow) {
   const VerifyCheck* projection = FindCheck(*report, "projection jobs");
   ASSERT_NE(projection, nullptr);
   EXPECT_TRUE(projection->ok);
+
+  // Read-only: folded in memory, the same finding, nothing written.
+  const Digest digest = ledger_->log().digest();
+  VerifyReport ro;
+  ASSERT_NO_FATAL_FAILURE(VerifyReadOnly(digest, &ro));
+  ASSERT_FALSE(ro.ok());
+  EXPECT_EQ(ro.first_problem()->name, "state") << DescribeReport(ro);
+  EXPECT_EQ(ro.first_problem()->problem, "drift");
+  EXPECT_TRUE(Contains(ro.first_problem()->detail, "ghost")) << ro.first_problem()->detail;
 }
 
 // ---- 6. export -> import ------------------------------------------------------------
@@ -1566,6 +1607,15 @@ TEST_F(ReplayTest, RoundTripAndTamperedFilesAreRefused) {
     std::vector<std::string> t = lines;
     t[0].replace(t[0].find("\"actor\":\"user:ops\""), 18, "\"actor\":\"user:eve\"");
     cases.push_back({"altered first line envelope", JoinLines(t), 1});
+  }
+  {
+    std::vector<std::string> t(lines.begin() + 1, lines.end());
+    cases.push_back({"an export that starts past sequence 1", JoinLines(t), 1});
+  }
+  {
+    std::vector<std::string> t = lines;
+    t.insert(t.begin() + static_cast<long>(k - 1), "");
+    cases.push_back({"an empty line", JoinLines(t), k});
   }
   {
     std::vector<std::string> t = lines;

@@ -1,0 +1,321 @@
+#include "tools/cli.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "projections/jobs_projection.h"
+#include "tools/cli_internal.h"
+
+namespace jobledger {
+namespace cli {
+
+std::string Context::DbPath() const {
+  if (!g_.db.empty()) return g_.db;
+  if (env_.getenv) {
+    if (auto db = env_.getenv("JOBLEDGER_DB"); db && !db->empty()) return *db;
+  }
+  return "jobledger-data";
+}
+
+RequestContext Context::Request() const {
+  RequestContext r;
+  r.actor = g_.actor;
+  if (r.actor.empty()) {
+    std::optional<std::string> user = env_.getenv ? env_.getenv("USER") : std::nullopt;
+    r.actor = "cli:" + (user && !user->empty() ? *user : std::string("unknown"));
+  }
+  r.request_id = g_.request_id;
+  return r;
+}
+
+StatusOr<int64_t> Context::Now() const {
+  if (!g_.now.empty()) {
+    std::optional<int64_t> t = ParseTime(g_.now);
+    if (!t) {
+      return InvalidArgumentError("--now: must be RFC 3339 (2026-11-27T10:00:00Z) or epoch seconds, got '" +
+                                  g_.now + "'");
+    }
+    return *t;
+  }
+  SystemClock system;
+  return env_.clock != nullptr ? env_.clock->NowMicros() : system.NowMicros();
+}
+
+Status Context::OpenProjections() {
+  std::vector<ProjectionManager::Entry> entries;
+  entries.push_back({std::make_unique<JobsProjection>(), ProjectionMode::kInline});
+  JOBLEDGER_ASSIGN_OR_RETURN(projections_, ProjectionManager::Open(ledger_->log(), std::move(entries)));
+  JOBLEDGER_ASSIGN_OR_RETURN(int64_t now, Now());
+  fixed_clock_ = std::make_unique<ManualClock>(now);
+  reads_ = std::make_unique<ReadModels>(ledger_->log(), *projections_, ValidationContext{},
+                                        fixed_clock_.get());
+  return Status();
+}
+
+Status Context::OpenWriter() {
+  JOBLEDGER_ASSIGN_OR_RETURN(int64_t now, Now());
+  LedgerOptions options;
+  // A writing command acts at --now (or the clock's time now).
+  auto clock = std::make_unique<ManualClock>(now);
+  options.clock = clock.get();
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(g_.lock_timeout * 1000));
+  for (;;) {
+    StatusOr<std::unique_ptr<Ledger>> opened = Ledger::Open(options, DbPath());
+    if (opened.ok()) {
+      ledger_ = std::move(opened).value();
+      break;
+    }
+    // Another writer holds the folder: wait for it, never fail merely for that.
+    if (opened.status().code() != StatusCode::kUnavailable ||
+        std::chrono::steady_clock::now() >= deadline) {
+      return opened.status();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  writer_clock_ = std::move(clock);  // the ledger's clock lives as long as the context
+  JOBLEDGER_RETURN_IF_ERROR(OpenProjections());
+  // Time-driven work due by now happens before the command.
+  JOBLEDGER_ASSIGN_OR_RETURN(AdvanceResult advanced, ledger_->AdvanceTo(now));
+  advanced_ = advanced.appended;
+  return Status();
+}
+
+Status Context::OpenReader() {
+  const std::string path = DbPath();
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::path(path) / "CURRENT", ec)) {
+    return NotFoundError("no ledger at '" + path + "' (set --db or JOBLEDGER_DB)");
+  }
+  LedgerOptions options;
+  options.mode = OpenMode::kSecondary;
+  JOBLEDGER_ASSIGN_OR_RETURN(ledger_, Ledger::Open(options, path));
+  return OpenProjections();
+}
+
+StatusOr<ReadPoint> Context::Point() const {
+  ReadPoint p;
+  if (!g_.as_of.empty() && g_.at_seq >= 0) {
+    return InvalidArgumentError("--as-of and --at-seq: give one of them, not both");
+  }
+  if (!g_.as_of.empty()) {
+    std::optional<int64_t> t = ParseTime(g_.as_of);
+    if (!t) return InvalidArgumentError("--as-of: must be RFC 3339 or epoch seconds, got '" + g_.as_of + "'");
+    JOBLEDGER_ASSIGN_OR_RETURN(p.sequence, ledger_->log().LastSequenceAtOrBefore(*t));
+    p.now_micros = *t;  // an as-of reading's "now" is the as-of time
+    return p;
+  }
+  if (g_.at_seq >= 0) {
+    p.sequence = static_cast<uint64_t>(g_.at_seq);
+    if (p.sequence > ledger_->log().head().sequence) {
+      return InvalidArgumentError("--at-seq: " + std::to_string(g_.at_seq) + " is beyond the head " +
+                                  std::to_string(ledger_->log().head().sequence));
+    }
+  }
+  if (!g_.now.empty()) {
+    JOBLEDGER_ASSIGN_OR_RETURN(int64_t now, Now());
+    p.now_micros = now;
+  }
+  return p;
+}
+
+int Context::Report(const Status& status, const std::string& operation, const std::string& json) {
+  if (status.ok()) {
+    if (!json.empty()) out_ << json << "\n";
+    return kExitOk;
+  }
+  if (status.aws_error() != AwsError::kNone) {
+    err_ << "\nAn error occurred (" << AwsExceptionName(status.aws_error()) << ") when calling the "
+         << operation << " operation: " << status.message() << "\n";
+    return kExitRejected;
+  }
+  if (status.code() == StatusCode::kInvalidArgument) return Usage(status.message());
+  return Fail(status.message());
+}
+
+int Context::Usage(const std::string& message) {
+  err_ << "jobledger: error: " << message << "\n";
+  return kExitUsage;
+}
+
+int Context::Fail(const std::string& message) {
+  EndProgress();
+  err_ << "jobledger: ledger '" << DbPath() << "': " << message << "\n";
+  return kExitFailure;
+}
+
+void Context::Progress(const std::string& what, uint64_t done, uint64_t total) {
+  if (!env_.stderr_is_tty) return;
+  const int width = 30;
+  const double fraction = total == 0 ? 1.0 : static_cast<double>(done) / static_cast<double>(total);
+  const int filled = static_cast<int>(fraction * width);
+  err_ << "\r" << what << " [" << std::string(static_cast<size_t>(filled), '#')
+       << std::string(static_cast<size_t>(width - filled), ' ') << "] " << done << "/" << total << std::flush;
+  progress_shown_ = true;
+}
+
+void Context::EndProgress() {
+  if (progress_shown_) err_ << "\n";
+  progress_shown_ = false;
+}
+
+// ---- time and arguments ----
+
+std::optional<int64_t> ParseTime(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  // Epoch seconds, optionally with a fraction.
+  {
+    size_t i = 0;
+    if (text[i] == '-') ++i;
+    size_t digits = 0;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i, ++digits;
+    if (digits > 0 && (i == text.size() || text[i] == '.')) {
+      std::string whole = text.substr(0, i);
+      std::string frac;
+      if (i < text.size()) {
+        frac = text.substr(i + 1);
+        if (frac.empty() || frac.size() > 6 ||
+            !std::all_of(frac.begin(), frac.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+          return std::nullopt;
+        }
+      }
+      frac.resize(6, '0');
+      try {
+        int64_t seconds = std::stoll(whole);
+        int64_t micros = std::stoll(frac);
+        return seconds * 1'000'000 + (seconds < 0 || whole[0] == '-' ? -micros : micros);
+      } catch (...) {
+        return std::nullopt;
+      }
+    }
+  }
+  // RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
+  std::tm tm{};
+  int year, month, day, hour, minute, second;
+  char t;
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%n", &year, &month, &day, &t, &hour, &minute,
+                  &second, &consumed) != 7 ||
+      (t != 'T' && t != 't' && t != ' ')) {
+    return std::nullopt;
+  }
+  size_t pos = static_cast<size_t>(consumed);
+  int64_t micros = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    std::string frac;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) frac.push_back(text[pos++]);
+    if (frac.empty()) return std::nullopt;
+    frac.resize(6, '0');
+    micros = std::stoll(frac.substr(0, 6));
+  }
+  int64_t offset = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int oh, om;
+    if (std::sscanf(text.c_str() + pos + 1, "%2d:%2d", &oh, &om) != 2) return std::nullopt;
+    offset = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
+    pos += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size() || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const int64_t epoch = static_cast<int64_t>(timegm(&tm)) - offset;
+  return epoch * 1'000'000 + micros;
+}
+
+std::string FormatTime(int64_t micros) {
+  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>((micros / 1000) % 1000));
+  return buf;
+}
+
+StatusOr<std::string> ArgumentText(const std::string& value, const std::string& flag) {
+  static constexpr std::string_view kFile = "file://";
+  if (value.rfind(kFile, 0) != 0) return value;
+  const std::string path = value.substr(kFile.size());
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgumentError(flag + ": cannot read '" + path + "'");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace cli
+
+int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+           const CliEnvironment& env) {
+  cli::Globals globals;
+  cli::Context ctx(out, err, env, globals);
+  CLI::App app{"jobledger: the system of record for AWS IoT Jobs-style jobs and job executions"};
+  app.name("jobledger");
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may come after the command too
+  app.add_option("--db", globals.db, "ledger folder (default: $JOBLEDGER_DB, else ./jobledger-data)");
+  app.add_option("--now", globals.now, "the command's current time: RFC 3339 or epoch seconds");
+  app.add_option("--actor", globals.actor, "principal recorded on the events (default: cli:$USER)");
+  app.add_option("--request-id", globals.request_id, "idempotency key of a writing command");
+  app.add_option("--output", globals.output, "json|table|text")->check(CLI::IsMember({"json", "table", "text"}));
+  app.add_option("--as-of", globals.as_of, "read as of this time");
+  app.add_option("--at-seq", globals.at_seq, "read as of this sequence (0: the empty ledger)");
+  app.add_option("--lock-timeout", globals.lock_timeout, "seconds a writer waits for another (default 30)");
+  std::function<int()> action;
+  cli::AddJobCommands(app, ctx, &action);
+  cli::AddLedgerCommands(app, ctx, &action);
+  cli::AddDemoCommand(app, ctx, &action);
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    std::vector<CLI::App*> subs = app.get_subcommands();
+    out << (subs.empty() ? app.help() : subs.front()->help());
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp& e) {
+    out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    // A subcommand's own --help.
+    if (e.get_exit_code() == 0) {
+      for (CLI::App* sub : app.get_subcommands()) out << sub->help();
+      return kExitOk;
+    }
+    err << "jobledger: error: " << e.what() << "\n";
+    err << "usage: jobledger [options] <command> [parameters]; jobledger --help\n";
+    return kExitUsage;
+  }
+  if (!action) {
+    err << "jobledger: error: no command\n";
+    return kExitUsage;
+  }
+  try {
+    return action();
+  } catch (const std::exception& e) {
+    err << "jobledger: internal error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+}  // namespace jobledger

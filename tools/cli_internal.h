@@ -1,0 +1,116 @@
+// Shared pieces of the command line: global options, opening the ledger as a writer
+// or a reader, argument parsing, and how outcomes become output and exit statuses.
+
+#ifndef JOBLEDGER_TOOLS_CLI_INTERNAL_H_
+#define JOBLEDGER_TOOLS_CLI_INTERNAL_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "ledger/ledger.h"
+#include "projections/projection_manager.h"
+#include "projections/read_models.h"
+#include "tools/cli.h"
+
+namespace CLI {
+class App;
+}
+
+namespace jobledger::cli {
+
+struct Globals {
+  std::string db;                 // --db; Default: $JOBLEDGER_DB, else ./jobledger-data
+  std::string now;                // --now TIME
+  std::string actor;              // --actor; Default: cli:$USER
+  std::string request_id;         // --request-id
+  std::string output = "json";    // --output json|table|text
+  std::string as_of;              // --as-of TIME (reads)
+  int64_t at_seq = -1;            // --at-seq N (reads)
+  double lock_timeout = 30;       // --lock-timeout SECONDS (writes)
+};
+
+// Why a command failed, as the AWS CLI reports it.
+struct Failure {
+  int exit = kExitFailure;
+  std::string message;
+};
+
+// One run of the command line.
+class Context {
+ public:
+  Context(std::ostream& out, std::ostream& err, const CliEnvironment& env, Globals& globals)
+      : out_(out), err_(err), env_(env), g_(globals) {}
+
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+  const Globals& globals() const { return g_; }
+  const CliEnvironment& env() const { return env_; }
+
+  // The ledger folder, after defaults.
+  std::string DbPath() const;
+  RequestContext Request() const;
+  // --now in microseconds, or the clock.
+  StatusOr<int64_t> Now() const;
+
+  // Opens the ledger to write (creating it), waiting up to --lock-timeout for another
+  // writer, and advances it to --now before the command.
+  Status OpenWriter();
+  // Opens the ledger to read, as a RocksDB secondary instance: nothing in the folder
+  // is written, and a live writer may hold it.
+  Status OpenReader();
+
+  // Events the writer's opening advance appended (rollout windows, timeouts).
+  uint64_t advanced() const { return advanced_; }
+  Ledger& ledger() { return *ledger_; }
+  ProjectionManager& projections() { return *projections_; }
+  ReadModels& reads() { return *reads_; }
+
+  // The point a read answers for (--as-of / --at-seq), with --now as "now".
+  StatusOr<ReadPoint> Point() const;
+
+  // Prints the outcome of an AWS operation: `json` on success; the AWS error line on
+  // rejection. Returns the exit status.
+  int Report(const Status& status, const std::string& operation, const std::string& json = "");
+  int Usage(const std::string& message);
+  int Fail(const std::string& message);
+
+  // A progress bar on stderr when it is a terminal; nothing otherwise.
+  void Progress(const std::string& what, uint64_t done, uint64_t total);
+  void EndProgress();
+
+ private:
+  Status OpenProjections();
+
+  std::ostream& out_;
+  std::ostream& err_;
+  const CliEnvironment& env_;
+  Globals& g_;
+  std::unique_ptr<ManualClock> fixed_clock_;   // "now" of the reads
+  std::unique_ptr<ManualClock> writer_clock_;  // the writer ledger's clock
+  std::unique_ptr<Ledger> ledger_;
+  std::unique_ptr<ProjectionManager> projections_;
+  std::unique_ptr<ReadModels> reads_;
+  bool progress_shown_ = false;
+  uint64_t advanced_ = 0;
+};
+
+// Parses RFC 3339 ("2026-11-27T10:00:00Z", fractional seconds, any offset) or epoch
+// seconds ("1764237600.5") into microseconds.
+std::optional<int64_t> ParseTime(const std::string& text);
+// Formats microseconds as RFC 3339 UTC with milliseconds.
+std::string FormatTime(int64_t micros);
+
+// An argument that may be "file://PATH": the file's contents; else the text itself.
+StatusOr<std::string> ArgumentText(const std::string& value, const std::string& flag);
+
+// Registers the commands on `app`; each sets *action to run it once parsed.
+void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action);
+void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action);
+void AddDemoCommand(CLI::App& app, Context& ctx, std::function<int()>* action);
+
+}  // namespace jobledger::cli
+
+#endif  // JOBLEDGER_TOOLS_CLI_INTERNAL_H_

@@ -1,6 +1,7 @@
 #include "tools/cli.h"
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -127,9 +128,50 @@ StatusOr<ReadPoint> Context::Point() const {
   return p;
 }
 
+namespace {
+
+// --output text: one line per value, "path<TAB>value", in document order (greppable,
+// stable). --output table: the same as two aligned columns.
+void Leaves(const nlohmann::ordered_json& j, const std::string& path,
+            std::vector<std::pair<std::string, std::string>>* out) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      Leaves(it.value(), path.empty() ? it.key() : path + "." + it.key(), out);
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) Leaves(j[i], path + "[" + std::to_string(i) + "]", out);
+  } else {
+    out->emplace_back(path, j.is_string() ? j.get<std::string>() : j.dump());
+  }
+}
+
+std::string Reformat(const std::string& json, const std::string& output) {
+  if (output == "json") return json;
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(json, nullptr, false);
+  if (j.is_discarded()) return json;
+  std::vector<std::pair<std::string, std::string>> leaves;
+  Leaves(j, "", &leaves);
+  size_t width = 0;
+  for (const auto& [k, v] : leaves) width = std::max(width, k.size());
+  std::string text;
+  for (const auto& [k, v] : leaves) {
+    text += k;
+    text += output == "table" ? std::string(width - k.size() + 2, ' ') : std::string("\t");
+    text += v;
+    text += "\n";
+  }
+  if (!text.empty()) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
 int Context::Report(const Status& status, const std::string& operation, const std::string& json) {
   if (status.ok()) {
-    if (!json.empty()) out_ << json << "\n";
+    if (!json.empty()) {
+      std::string shown = Reformat(json, g_.output);
+      if (!shown.empty()) out_ << shown << "\n";
+    }
     return kExitOk;
   }
   if (status.aws_error() != AwsError::kNone) {

@@ -18,6 +18,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -900,6 +901,8 @@ TEST_F(ReplayTest, AtTimeIsTheLastEventAtOrBeforeAndMonotone) {
   times.insert(kT0 - 365LL * 24 * 60 * kMinute);
   times.insert(last + 1);
   times.insert(last + kMinute);
+  times.insert(std::numeric_limits<int64_t>::min());
+  times.insert(std::numeric_limits<int64_t>::max());
   for (size_t i = 0; i < logged.events.size(); ++i) {
     const int64_t t = logged.events[i].recorded_at_micros;
     times.insert(t);      // exactly at

@@ -165,6 +165,7 @@ StatusOr<std::vector<AuditEntry>> Auditor::History(const HistoryRequest& request
 }
 
 StatusOr<std::vector<AuditEntry>> Auditor::Why(uint64_t sequence) const {
+  if (sequence == 0) return ResourceNotFound("sequence: no event 0; sequences start at 1");
   std::vector<AuditEntry> out;
   uint64_t next = sequence;
   // Causes always point back, so the chain ends; the bound guards a corrupt log.

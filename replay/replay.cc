@@ -334,6 +334,11 @@ StatusOr<uint64_t> Export(const EventLog& log, uint64_t from, uint64_t to, std::
   uint64_t n = 0;
   auto cursor = log.NewCursor(from, to);
   for (; cursor->state() == EventCursor::State::kPositioned; cursor->Next()) {
+    // Never export an altered event as if it were intact.
+    if (EventHash(cursor->event()) != cursor->hash()) {
+      return DataLossError("event " + std::to_string(cursor->event().sequence) +
+                           " does not match its stored hash (the event was altered); run verify");
+    }
     out << EventToJsonLine(cursor->event(), cursor->hash()) << '\n';
     if (!out) return UnavailableError("export: writing failed after " + std::to_string(n) + " events");
     ++n;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -280,7 +281,14 @@ std::optional<int64_t> ParseTime(const std::string& text) {
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  const int64_t epoch = static_cast<int64_t>(timegm(&tm)) - offset;
+  const std::time_t local = timegm(&tm);
+  // timegm normalises 2026-02-31 into March: refuse dates that do not exist.
+  std::tm back{};
+  gmtime_r(&local, &back);
+  if (second < 60 && (back.tm_year != year - 1900 || back.tm_mon != month - 1 || back.tm_mday != day)) {
+    return std::nullopt;
+  }
+  const int64_t epoch = static_cast<int64_t>(local) - offset;
   return epoch * 1'000'000 + micros;
 }
 
@@ -321,7 +329,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   app.add_option("--request-id", globals.request_id, "idempotency key of a writing command");
   app.add_option("--output", globals.output, "json|table|text")->check(CLI::IsMember({"json", "table", "text"}));
   app.add_option("--as-of", globals.as_of, "read as of this time");
-  app.add_option("--at-seq", globals.at_seq, "read as of this sequence (0: the empty ledger)");
+  app.add_option("--at-seq", globals.at_seq, "read as of this sequence (0: the empty ledger)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--lock-timeout", globals.lock_timeout, "seconds a writer waits for another (default 30)");
   std::function<int()> action;
   cli::AddJobCommands(app, ctx, &action);
@@ -343,6 +352,19 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     if (e.get_exit_code() == 0) {
       for (CLI::App* sub : app.get_subcommands()) out << sub->help();
       return kExitOk;
+    }
+    if (app.get_subcommands().empty()) {
+      // Name the word that is not a command, rather than "a subcommand is required".
+      static const std::set<std::string> kValued = {"--db", "--now", "--actor", "--request-id", "--output",
+                                                    "--as-of", "--at-seq", "--lock-timeout"};
+      for (size_t i = 0; i < args.size(); ++i) {
+        if (kValued.count(args[i]) > 0) {
+          ++i;
+        } else if (!args[i].empty() && args[i][0] != '-') {
+          err << "jobledger: error: unknown command '" << args[i] << "'; jobledger --help lists them\n";
+          return kExitUsage;
+        }
+      }
     }
     err << "jobledger: error: " << e.what() << "\n";
     err << "usage: jobledger [options] <command> [parameters]; jobledger --help\n";

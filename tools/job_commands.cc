@@ -354,7 +354,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   c->add_option("--target-selection", f.target_selection)->check(CLI::IsMember({"SNAPSHOT", "CONTINUOUS"}));
   c->add_option("--thing-group-name", f.group_name);
   c->add_option("--thing-group-id", f.group_id);
-  c->add_option("--max-results", f.max_results);
+  c->add_option("--max-results", f.max_results)->check(CLI::PositiveNumber);
   c->add_option("--next-token", f.next_token);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
@@ -432,7 +432,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
       c->add_option("--thing-name", f.thing_name)->required();
     }
     c->add_option("--status", f.status);
-    c->add_option("--max-results", f.max_results);
+    c->add_option("--max-results", f.max_results)->check(CLI::PositiveNumber);
     c->add_option("--next-token", f.next_token);
     c->callback([&ctx, action, flags, for_job] {
       *action = [&ctx, flags, for_job]() -> int {

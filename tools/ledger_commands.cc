@@ -52,7 +52,14 @@ Json EntryJson(const AuditEntry& e) {
 StatusOr<uint64_t> Bound(Context& ctx, const std::string& time, int64_t seq, uint64_t fallback,
                          const std::string& flag) {
   if (!time.empty() && seq >= 0) return InvalidArgumentError("--" + flag + " and --" + flag + "-seq: give one");
-  if (seq >= 0) return static_cast<uint64_t>(seq);
+  if (seq >= 0) {
+    const uint64_t head = ctx.ledger().log().head().sequence;
+    if (static_cast<uint64_t>(seq) > head) {
+      return InvalidArgumentError("--" + flag + "-seq: " + std::to_string(seq) + " is beyond the head " +
+                                  std::to_string(head));
+    }
+    return static_cast<uint64_t>(seq);
+  }
   if (!time.empty()) {
     std::optional<int64_t> t = ParseTime(time);
     if (!t) return InvalidArgumentError("--" + flag + ": must be RFC 3339 or epoch seconds, got '" + time + "'");

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <map>
 #include <iomanip>
 #include <random>
 
@@ -62,6 +63,7 @@ struct Demo {
 
   // One simulated minute: time-driven work, then every device with pending work acts.
   Status Minute() {
+    ctx.Progress("demo", ++minutes_played, kMinutesTotal);
     clock.Advance(kMinute);
     JOBLEDGER_RETURN_IF_ERROR(ledger->AdvanceTo(clock.NowMicros()).status());
     for (const auto& [thing, how] : behaviour) {
@@ -176,6 +178,8 @@ struct Demo {
   }
 
   int64_t mid_rollout_ = 0;
+  static constexpr uint64_t kMinutesTotal = 64;  // the minutes Play() simulates
+  uint64_t minutes_played = 0;
 };
 
 }  // namespace
@@ -196,6 +200,7 @@ void AddDemoCommand(CLI::App& app, Context& ctx, std::function<int()>* action) {
       demo.seed = *seed;
       Status s = demo.Open(path);
       if (s.ok()) s = demo.Play();
+      ctx.EndProgress();
       if (!s.ok()) return ctx.Fail("demo: " + s.ToString());
       const EventLog& log = demo.ledger->log();
       out << "jobledger demo: " << demo.things << " devices, " << log.head().sequence
@@ -235,16 +240,33 @@ void AddDemoCommand(CLI::App& app, Context& ctx, std::function<int()>* action) {
       line("then", *then);
       line("now ", *now);
 
-      out << "\n== Why was fw-2-1-west canceled? ==\n";
+      out << "\n== The audit trail of fw-2-1-west ==\n";
       Auditor auditor(log, *demo.reads);
       HistoryRequest h;
       h.job_id = "fw-2-1-west";
       auto history = auditor.History(h);
       if (!history.ok()) return ctx.Fail(history.status().ToString());
       uint64_t cancel_seq = 0;
+      std::map<std::string, int> by_kind;
       for (const AuditEntry& e : *history) {
         if (e.kind == EventKind::kJobCanceled) cancel_seq = e.sequence;
+        ++by_kind[std::string(EventKindName(e.kind))];
+        const bool job_level = e.thing_name.empty();
+        if (job_level || (cancel_seq != 0 && e.cause == cancel_seq && by_kind["shown"]++ < 3)) {
+          out << "  #" << e.sequence << " " << FormatTime(e.recorded_at_micros) << " "
+              << EventKindName(e.kind) << " by " << e.actor;
+          if (e.cause != 0) out << " (cause #" << e.cause << ")";
+          if (!e.thing_name.empty()) out << " " << e.thing_name;
+          out << "\n";
+        }
       }
+      out << "  in all:";
+      for (const auto& [kind, n] : by_kind) {
+        if (kind != "shown") out << " " << n << " " << kind;
+      }
+      out << "\n";
+
+      out << "\n== Why was fw-2-1-west canceled? ==\n";
       if (cancel_seq == 0) {
         out << "  (not aborted with this seed)\n";
       } else {

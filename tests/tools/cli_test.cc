@@ -1300,6 +1300,24 @@ TEST_F(CliTest, DemoRunsAndItsLedgerVerifies) {
   EXPECT_EQ(small.exit, 252) << small.What();
 }
 
+TEST_F(CliTest, LongWorkShowsProgressOnlyOnATerminal) {
+  const std::string demo = scratch_.path() + "/progress";
+  // Not a terminal: nothing on stderr.
+  Outcome quiet = Cli({"--db", demo, "demo", "--things", "20"});
+  ASSERT_EQ(quiet.exit, 0) << quiet.What();
+  EXPECT_EQ(quiet.err, "");
+  // A terminal: a progress bar on stderr, for the demo and for verify; stdout unchanged.
+  CliEnvironment tty = Environment();
+  tty.stderr_is_tty = true;
+  for (const Args& args : {Args{"--db", demo + "-tty", "demo", "--things", "20"}, Args{"--db", demo, "verify"}}) {
+    std::ostringstream out, err;
+    ASSERT_EQ(RunCli(args, out, err, tty), 0) << err.str();
+    EXPECT_TRUE(Contains(err.str(), "\r")) << err.str();
+    EXPECT_TRUE(Contains(err.str(), "] ")) << err.str();
+    EXPECT_FALSE(Contains(out.str(), "\r"));
+  }
+}
+
 // ---- 11. --help ----
 
 TEST_F(CliTest, HelpOnEveryCommandShowsAnExample) {

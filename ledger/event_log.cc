@@ -1299,7 +1299,6 @@ std::string_view VerifyProblemName(VerifyProblem problem) {
   return "unknown";
 }
 
-namespace {
 std::string PrintableKey(std::string_view key) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
@@ -1315,7 +1314,6 @@ std::string PrintableKey(std::string_view key) {
   }
   return out;
 }
-}  // namespace
 
 Hash EventHash(const Event& event) {
   return internal::ChainHash(event.previous_hash, event.sequence, internal::EncodeEvent(event));

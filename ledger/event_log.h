@@ -373,6 +373,9 @@ class EventLog {
 // an external verifier recomputes. Equal to the stored hash of an intact event.
 Hash EventHash(const Event& event);
 
+// A row key for a message: printable ASCII as is, other bytes as \xNN.
+std::string PrintableKey(std::string_view key);
+
 // Lists the rows that differ between two families of `log` (a stored family and a
 // fresh fold of the log, say), in key order, at most `limit` lines, each naming the
 // key (printable bytes as is, others as \xNN).

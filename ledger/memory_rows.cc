@@ -34,22 +34,6 @@ class VectorRowIterator final : public RowIterator {
   long pos_;
 };
 
-std::string Printable(std::string_view key) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (char c : key) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f && c != '\\') {
-      out.push_back(c);
-    } else {
-      out += "\\x";
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xf]);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Status MemoryRows::Put(FamilyId family, std::string_view key, std::string_view value) {
@@ -100,14 +84,14 @@ StatusOr<std::vector<std::string>> CompareWithStored(const MemoryRows& memory, F
   skip(*b);
   while ((a->Valid() || b->Valid()) && out.size() < limit) {
     if (a->Valid() && b->Valid() && a->key() == b->key()) {
-      if (a->value() != b->value()) out.push_back("row " + Printable(a->key()) + " differs from the log's fold");
+      if (a->value() != b->value()) out.push_back("row " + PrintableKey(a->key()) + " differs from the log's fold");
       a->Next();
       b->Next();
     } else if (!b->Valid() || (a->Valid() && a->key() < b->key())) {
-      out.push_back("row " + Printable(a->key()) + " is in the log's fold but not stored");
+      out.push_back("row " + PrintableKey(a->key()) + " is in the log's fold but not stored");
       a->Next();
     } else {
-      out.push_back("row " + Printable(b->key()) + " is stored but not in the log's fold");
+      out.push_back("row " + PrintableKey(b->key()) + " is stored but not in the log's fold");
       b->Next();
     }
     skip(*a);

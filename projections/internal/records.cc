@@ -2,29 +2,12 @@
 
 #include <openssl/evp.h>
 
+#include "ledger/config_wire.h"
+
 namespace jobledger::projections_internal {
 namespace {
 
 constexpr uint64_t kRecordVersion = 1;
-
-void PutOptStr(WireWriter& w, const std::optional<std::string>& v) {
-  w.Opt(v, [&](const std::string& s) { w.Str(s); });
-}
-std::optional<std::string> GetOptStr(WireReader& r) {
-  return r.Opt<std::string>([&] { return r.Str(); });
-}
-void PutOptI64(WireWriter& w, const std::optional<int64_t>& v) {
-  w.Opt(v, [&](int64_t x) { w.I64(x); });
-}
-std::optional<int64_t> GetOptI64(WireReader& r) {
-  return r.Opt<int64_t>([&] { return r.I64(); });
-}
-void PutOptI32(WireWriter& w, const std::optional<int32_t>& v) {
-  w.Opt(v, [&](int32_t x) { w.I64(x); });
-}
-std::optional<int32_t> GetOptI32(WireReader& r) {
-  return r.Opt<int32_t>([&] { return static_cast<int32_t>(r.I64()); });
-}
 
 }  // namespace
 
@@ -35,35 +18,15 @@ std::string Encode(const JobRecord& j) {
   w.U64(j.incarnation);
   w.U64(static_cast<uint64_t>(j.status));
   w.Bool(j.force_canceled);
-  PutOptStr(w, j.reason_code);
-  PutOptStr(w, j.comment);
+  WriteOptStr(w, j.reason_code);
+  WriteOptStr(w, j.comment);
   w.U64(static_cast<uint64_t>(j.target_selection));
   w.Vec(j.targets, [&](const std::string& t) { w.Str(t); });
-  PutOptStr(w, j.description);
+  WriteOptStr(w, j.description);
   w.I64(j.created_at);
   w.I64(j.last_updated_at);
-  PutOptI64(w, j.completed_at);
-  w.Opt(j.presigned_url_config, [&](const PresignedUrlConfig& c) {
-    w.Str(c.role_arn);
-    PutOptI64(w, c.expires_in_sec);
-  });
-  w.Opt(j.rollout_config, [&](const RolloutConfig& c) {
-    PutOptI32(w, c.maximum_per_minute);
-    w.Opt(c.exponential_rate, [&](const ExponentialRate& e) {
-      w.I64(e.base_rate_per_minute);
-      w.F64(e.increment_factor);
-      PutOptI32(w, e.rate_increase_criteria.number_of_notified_things);
-      PutOptI32(w, e.rate_increase_criteria.number_of_succeeded_things);
-    });
-  });
-  w.Opt(j.abort_config, [&](const AbortConfig& c) {
-    w.Vec(c.criteria_list, [&](const AbortCriteria& a) {
-      w.U64(static_cast<uint64_t>(a.failure_type));
-      w.F64(a.threshold_percentage);
-      w.I64(a.min_number_of_executed_things);
-    });
-  });
-  w.Opt(j.timeout_config, [&](const TimeoutConfig& c) { PutOptI64(w, c.in_progress_timeout_in_minutes); });
+  WriteOptI64(w, j.completed_at);
+  WriteJobConfigs(w, JobConfigs{j.presigned_url_config, j.rollout_config, j.abort_config, j.timeout_config});
   return w.Take();
 }
 
@@ -75,53 +38,22 @@ bool Decode(std::string_view in, JobRecord* out) {
   j.incarnation = r.U64();
   uint64_t status = r.U64();
   j.force_canceled = r.Bool();
-  j.reason_code = GetOptStr(r);
-  j.comment = GetOptStr(r);
+  j.reason_code = ReadOptStr(r);
+  j.comment = ReadOptStr(r);
   uint64_t selection = r.U64();
   if (status > 2 || selection > 1) return false;
   j.status = static_cast<JobStatus>(status);
   j.target_selection = static_cast<TargetSelection>(selection);
   j.targets = r.Vec<std::string>([&] { return r.Str(); });
-  j.description = GetOptStr(r);
+  j.description = ReadOptStr(r);
   j.created_at = r.I64();
   j.last_updated_at = r.I64();
-  j.completed_at = GetOptI64(r);
-  j.presigned_url_config = r.Opt<PresignedUrlConfig>([&] {
-    PresignedUrlConfig c;
-    c.role_arn = r.Str();
-    c.expires_in_sec = GetOptI64(r);
-    return c;
-  });
-  j.rollout_config = r.Opt<RolloutConfig>([&] {
-    RolloutConfig c;
-    c.maximum_per_minute = GetOptI32(r);
-    c.exponential_rate = r.Opt<ExponentialRate>([&] {
-      ExponentialRate e;
-      e.base_rate_per_minute = static_cast<int32_t>(r.I64());
-      e.increment_factor = r.F64();
-      e.rate_increase_criteria.number_of_notified_things = GetOptI32(r);
-      e.rate_increase_criteria.number_of_succeeded_things = GetOptI32(r);
-      return e;
-    });
-    return c;
-  });
-  j.abort_config = r.Opt<AbortConfig>([&] {
-    AbortConfig c;
-    c.criteria_list = r.Vec<AbortCriteria>([&] {
-      AbortCriteria a;
-      uint64_t type = r.U64();
-      a.failure_type = static_cast<FailureType>(type > 3 ? 0 : type);
-      a.threshold_percentage = r.F64();
-      a.min_number_of_executed_things = static_cast<int32_t>(r.I64());
-      return a;
-    });
-    return c;
-  });
-  j.timeout_config = r.Opt<TimeoutConfig>([&] {
-    TimeoutConfig c;
-    c.in_progress_timeout_in_minutes = GetOptI64(r);
-    return c;
-  });
+  j.completed_at = ReadOptI64(r);
+  JobConfigs configs = ReadJobConfigs(r);
+  j.presigned_url_config = std::move(configs.presigned_url_config);
+  j.rollout_config = std::move(configs.rollout_config);
+  j.abort_config = std::move(configs.abort_config);
+  j.timeout_config = std::move(configs.timeout_config);
   if (!r.ok() || !r.AtEnd()) return false;
   *out = std::move(j);
   return true;
@@ -164,11 +96,11 @@ std::string Encode(const ExecRecord& e) {
     w.Str(kv.second);
   });
   w.I64(e.queued_at);
-  PutOptI64(w, e.started_at);
+  WriteOptI64(w, e.started_at);
   w.I64(e.last_updated_at);
   w.I64(e.version);
-  PutOptI64(w, e.in_progress_deadline);
-  PutOptI64(w, e.step_deadline);
+  WriteOptI64(w, e.in_progress_deadline);
+  WriteOptI64(w, e.step_deadline);
   return w.Take();
 }
 
@@ -187,11 +119,11 @@ bool Decode(std::string_view in, ExecRecord* out) {
     return std::make_pair(std::move(k), std::move(v));
   });
   e.queued_at = r.I64();
-  e.started_at = GetOptI64(r);
+  e.started_at = ReadOptI64(r);
   e.last_updated_at = r.I64();
   e.version = r.I64();
-  e.in_progress_deadline = GetOptI64(r);
-  e.step_deadline = GetOptI64(r);
+  e.in_progress_deadline = ReadOptI64(r);
+  e.step_deadline = ReadOptI64(r);
   if (!r.ok() || !r.AtEnd()) return false;
   *out = std::move(e);
   return true;

@@ -296,7 +296,7 @@ void AddDemoCommand(CLI::App& app, Context& ctx, std::function<int()>* action) {
         out << "    " << (check.ok ? "ok   " : "FAIL ") << check.name << "\n";
       }
 
-      out << "\n== Explore further ==\n"
+      out << "\n== Explore further ==   (after scripts/run, jobledger is build/tools/jobledger)\n"
           << "  jobledger --db " << path << " list-jobs --output table\n"
           << "  jobledger --db " << path << " describe-job --job-id fw-2-1-east --as-of " << FormatTime(demo.mid_rollout_) << "\n"
           << "  jobledger --db " << path << " history --job-id fw-2-1-west --thing-name sensor-1001\n"

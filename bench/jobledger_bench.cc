@@ -242,7 +242,6 @@ int main(int argc, char** argv) {
     std::unique_ptr<ProjectionManager> projections;
     open_all(&ledger, &projections);
     n = Populate(*ledger, clock, events);
-    jobs = static_cast<uint64_t>(ledger->GetJobState("job-0").ok() ? 1 : 0);
     for (uint64_t j = 0;; ++j) {
       auto state = ledger->GetJobState("job-" + std::to_string(j));
       if (!state.ok() || !state->has_value()) {

@@ -1,0 +1,237 @@
+// The RocksDB implementation of EventLog, shared by its source files
+// (ledger/event_log.cc: open, append, reads, families; ledger/internal/verify.cc:
+// verification). Not installed.
+
+#ifndef JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_
+#define JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/slice.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "ledger/event_log.h"
+#include "ledger/internal/keys.h"
+#include "ledger/internal/rocks_util.h"
+
+namespace jobledger::internal {
+
+inline constexpr size_t kHashBytes = sizeof(Hash);
+inline constexpr uint64_t kProgressEvery = 4096;
+
+inline std::string SeqStr(uint64_t s) { return std::to_string(s); }
+
+inline std::string EncodeHead(const Head& head) {
+  std::string out;
+  PutBigEndian64(&out, head.sequence);
+  out.append(reinterpret_cast<const char*>(head.hash.data()), head.hash.size());
+  PutBigEndian64(&out, static_cast<uint64_t>(head.recorded_at_micros));
+  return out;
+}
+
+inline std::optional<Head> DecodeHead(std::string_view in) {
+  if (in.size() != 8 + kHashBytes + 8) return std::nullopt;
+  Head head;
+  head.sequence = GetBigEndian64(in);
+  std::memcpy(head.hash.data(), in.data() + 8, kHashBytes);
+  head.recorded_at_micros = static_cast<int64_t>(GetBigEndian64(in.substr(8 + kHashBytes)));
+  return head;
+}
+
+inline KeyPrefix StreamPrefixOf(StreamKind kind) {
+  return kind == StreamKind::kJob ? KeyPrefix::kJobStream : KeyPrefix::kThingStream;
+}
+
+// Splits a stored event value into its chain hash and canonical bytes.
+inline Status SplitValue(std::string_view value, uint64_t sequence, Hash* hash, std::string_view* bytes) {
+  if (value.size() < kHashBytes) {
+    return DataLossError("event " + SeqStr(sequence) + ": stored value is " +
+                         std::to_string(value.size()) + " bytes, shorter than its hash");
+  }
+  std::memcpy(hash->data(), value.data(), kHashBytes);
+  *bytes = value.substr(kHashBytes);
+  return Status();
+}
+
+class RocksEventLog;
+
+class RocksCursor final : public EventCursor {
+ public:
+  RocksCursor(const RocksEventLog* log, uint64_t from, uint64_t to)
+      : log_(log), next_(std::max<uint64_t>(from, 1)), to_(to) {
+    Advance();
+  }
+  State state() const override { return state_; }
+  const Event& event() const override { return event_; }
+  const Hash& hash() const override { return hash_; }
+  const Status& status() const override { return status_; }
+  void Next() override {
+    if (state_ != State::kFailed) Advance();
+  }
+
+ private:
+  void Advance();
+  void Fail(Status status) {
+    state_ = State::kFailed;
+    status_ = std::move(status);
+    it_.reset();
+  }
+
+  const RocksEventLog* log_;
+  uint64_t next_;
+  uint64_t to_;
+  State state_ = State::kCaughtUp;
+  Event event_;
+  Hash hash_{};
+  Status status_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+class RocksEventLog final : public EventLog {
+ public:
+  ~RocksEventLog() override {
+    if (mode_ == OpenMode::kReadWrite && db_ != nullptr) {
+      // Flush the memtables, so the next open does not replay a long WAL (open time
+      // would grow with the log). A failure here loses nothing: the WAL still holds it.
+      rocksdb::FlushOptions flush;
+      std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
+      for (const FamilySlot& f : families_) {
+        if (f.live != nullptr) all.push_back(f.live.get());
+      }
+      db_->Flush(flush, all).PermitUncheckedError();
+    }
+    families_.clear();  // destroys the upper layers' handles (every reader is gone)
+    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    handles_.clear();
+    db_.reset();
+    if (!temp_secondary_dir_.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(temp_secondary_dir_, ec);
+    }
+  }
+
+  static StatusOr<std::unique_ptr<EventLog>> Open(const EventLogOptions& options,
+                                                  std::string_view path_view, OpenMode mode);
+
+  OpenMode mode() const override { return mode_; }
+  const std::string& path() const override { return path_; }
+
+  StatusOr<AppendResult> Append(const AppendRequest& request) override;
+  StatusOr<AppendResult> Append(const AppendOptions& options, const DecideFn& decide) override;
+  StatusOr<FamilyId> OpenFamily(std::string_view name) override;
+  Status WriteRows(const std::function<Status(RowTxn&)>& fill, Durability durability) override;
+  Status DropFamily(FamilyId family) override;
+  std::vector<std::string> FamilyNames() const override;
+  StatusOr<std::optional<std::string>> GetRow(FamilyId family,
+                                              std::string_view key) const override;
+  std::unique_ptr<RowIterator> ScanRows(FamilyId family, std::string_view prefix) const override;
+  std::shared_ptr<const void> PinFamily(FamilyId family) const override { return FamilyHandle(family); }
+  void AddObserver(AppendObserver* observer) override { observers_.push_back(observer); }
+  void RemoveObserver(AppendObserver* observer) override {
+    observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
+  }
+
+  Head head() const override {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    return head_;
+  }
+
+  StatusOr<Event> Read(uint64_t sequence) const override;
+  std::unique_ptr<EventCursor> NewCursor(uint64_t from, uint64_t to) const override {
+    return std::make_unique<RocksCursor>(this, from, to);
+  }
+  StatusOr<std::vector<uint64_t>> StreamSequences(StreamKind kind, std::string_view id,
+                                                  uint64_t from, uint64_t to,
+                                                  size_t limit) const override;
+  StatusOr<std::vector<Event>> ReadStream(StreamKind kind, std::string_view id, uint64_t from,
+                                          uint64_t to, size_t limit) const override;
+  StatusOr<uint64_t> LastInStream(StreamKind kind, std::string_view id,
+                                  uint64_t at) const override;
+  StatusOr<uint64_t> LastSequenceAtOrBefore(int64_t micros) const override;
+  StatusOr<VerifyResult> Verify(const VerifyOptions& options) const override;
+  // The index part of Verify, over events [from, to]; fills `result` on a problem.
+  Status VerifyIndexes(uint64_t from, uint64_t to, const rocksdb::Snapshot* snapshot,
+                       VerifyResult* result) const;
+  Status CatchUpWithPrimary() override;
+
+  rocksdb::DB* db() const { return db_.get(); }
+  rocksdb::ColumnFamilyHandle* events_cf() const { return events_; }
+
+ private:
+  friend class RocksTxn;
+  RocksEventLog() = default;
+
+  // The handle of an upper layer's family, for reading; null if unknown, or dropped
+  // and no longer pinned by a reader. Holding the pointer keeps the handle alive
+  // across a concurrent DropFamily.
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> FamilyHandle(FamilyId family) const {
+    std::shared_lock<std::shared_mutex> lock(families_mu_);
+    if (family.value >= families_.size()) return nullptr;
+    const FamilySlot& slot = families_[family.value];
+    return slot.live != nullptr ? slot.live : slot.dropped.lock();
+  }
+  // The handle for writing: null once dropped.
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> WritableFamily(FamilyId family) const {
+    std::shared_lock<std::shared_mutex> lock(families_mu_);
+    return family.value < families_.size() ? families_[family.value].live : nullptr;
+  }
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> Own(rocksdb::ColumnFamilyHandle* h) {
+    rocksdb::DB* db = db_.get();
+    return std::shared_ptr<rocksdb::ColumnFamilyHandle>(
+        h, [db](rocksdb::ColumnFamilyHandle* p) { db->DestroyColumnFamilyHandle(p).PermitUncheckedError(); });
+  }
+  Status UnknownFamily(FamilyId family) const {
+    return NotFoundError("family id " + std::to_string(family.value) +
+                         " is not open (or was dropped) in ledger '" + path_ + "'");
+  }
+
+  Status LoadHead(bool strict);
+  StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
+                                           const std::string& key,
+                                           const rocksdb::Snapshot* snapshot = nullptr) const;
+
+  OpenMode mode_ = OpenMode::kReadWrite;
+  std::string path_;
+  std::string temp_secondary_dir_;
+  const Clock* clock_ = nullptr;
+  SystemClock system_clock_;
+  bool sync_ = true;
+
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  rocksdb::ColumnFamilyHandle* events_ = nullptr;
+  rocksdb::ColumnFamilyHandle* job_stream_ = nullptr;
+  rocksdb::ColumnFamilyHandle* thing_stream_ = nullptr;
+  rocksdb::ColumnFamilyHandle* time_index_ = nullptr;
+  rocksdb::ColumnFamilyHandle* requests_ = nullptr;
+  rocksdb::ColumnFamilyHandle* meta_ = nullptr;
+
+  mutable std::shared_mutex families_mu_;
+  struct FamilySlot {
+    std::shared_ptr<rocksdb::ColumnFamilyHandle> live;
+    // After DropFamily: readers that pinned it (PinFamily, an open iterator) keep
+    // reading it until they let go.
+    std::weak_ptr<rocksdb::ColumnFamilyHandle> dropped;
+  };
+  std::vector<FamilySlot> families_;  // by FamilyId
+  std::vector<AppendObserver*> observers_;
+
+  std::mutex append_mu_;  // serialises appends (and catch-up on a secondary)
+  mutable std::mutex head_mu_;
+  Head head_;  // guarded by head_mu_; written only with append_mu_ held
+};
+
+}  // namespace jobledger::internal
+
+#endif  // JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_

@@ -186,6 +186,24 @@ bool Take(Context& ctx, int* exit, StatusOr<T> parsed, std::optional<T>* into) {
   return true;
 }
 
+// The four job configuration flags CreateJob and UpdateJob share.
+void AddConfigFlags(CLI::App* c, Flags& f) {
+  c->add_option("--presigned-url-config", f.presigned);
+  c->add_option("--job-executions-rollout-config", f.rollout);
+  c->add_option("--abort-config", f.abort);
+  c->add_option("--timeout-config", f.timeout);
+}
+
+// Parses the configuration flags into a CreateJobRequest or UpdateJobRequest; false
+// (with *exit set) on a malformed one.
+template <typename Request>
+bool TakeConfigs(Context& ctx, const Flags& a, int* exit, Request* r) {
+  return (a.presigned.empty() || Take(ctx, exit, ParsePresigned(a.presigned), &r->presigned_url_config)) &&
+         (a.rollout.empty() || Take(ctx, exit, ParseRollout(a.rollout), &r->job_executions_rollout_config)) &&
+         (a.abort.empty() || Take(ctx, exit, ParseAbort(a.abort), &r->abort_config)) &&
+         (a.timeout.empty() || Take(ctx, exit, ParseTimeout(a.timeout), &r->timeout_config));
+}
+
 std::string LocalTime(int64_t micros) {
   std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
   std::tm tm{};
@@ -214,10 +232,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   c->add_option("--document", f.document);
   c->add_option("--description", f.description);
   c->add_option("--target-selection", f.target_selection)->check(CLI::IsMember({"SNAPSHOT", "CONTINUOUS"}));
-  c->add_option("--presigned-url-config", f.presigned);
-  c->add_option("--job-executions-rollout-config", f.rollout);
-  c->add_option("--abort-config", f.abort);
-  c->add_option("--timeout-config", f.timeout);
+  AddConfigFlags(c, f);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       const Flags& a = *flags;
@@ -232,10 +247,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
       }
       if (!a.description.empty()) r.description = a.description;
       if (!a.target_selection.empty()) r.target_selection = ParseTargetSelection(a.target_selection);
-      if (!a.presigned.empty() && !Take(ctx, &exit, ParsePresigned(a.presigned), &r.presigned_url_config)) return exit;
-      if (!a.rollout.empty() && !Take(ctx, &exit, ParseRollout(a.rollout), &r.job_executions_rollout_config)) return exit;
-      if (!a.abort.empty() && !Take(ctx, &exit, ParseAbort(a.abort), &r.abort_config)) return exit;
-      if (!a.timeout.empty() && !Take(ctx, &exit, ParseTimeout(a.timeout), &r.timeout_config)) return exit;
+      if (!TakeConfigs(ctx, a, &exit, &r)) return exit;
       JL_TRY(ctx, "CreateJob", ctx.OpenWriter());
       StatusOr<JobReference> ref = ctx.ledger().CreateJob(ctx.Request(), r);
       return ctx.Report(ref.status(), "CreateJob", ref.ok() ? RenderJobReference(*ref) : "");
@@ -247,10 +259,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
           "jobledger update-job --job-id fw-2-1 --description 'pause rollout' --job-executions-rollout-config '{\"maximumPerMinute\": 5}'");
   c->add_option("--job-id", f.job_id)->required();
   c->add_option("--description", f.description);
-  c->add_option("--presigned-url-config", f.presigned);
-  c->add_option("--job-executions-rollout-config", f.rollout);
-  c->add_option("--abort-config", f.abort);
-  c->add_option("--timeout-config", f.timeout);
+  AddConfigFlags(c, f);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       const Flags& a = *flags;
@@ -258,10 +267,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
       r.job_id = a.job_id;
       int exit = 0;
       if (!a.description.empty()) r.description = a.description;
-      if (!a.presigned.empty() && !Take(ctx, &exit, ParsePresigned(a.presigned), &r.presigned_url_config)) return exit;
-      if (!a.rollout.empty() && !Take(ctx, &exit, ParseRollout(a.rollout), &r.job_executions_rollout_config)) return exit;
-      if (!a.abort.empty() && !Take(ctx, &exit, ParseAbort(a.abort), &r.abort_config)) return exit;
-      if (!a.timeout.empty() && !Take(ctx, &exit, ParseTimeout(a.timeout), &r.timeout_config)) return exit;
+      if (!TakeConfigs(ctx, a, &exit, &r)) return exit;
       JL_TRY(ctx, "UpdateJob", ctx.OpenWriter());
       return ctx.Report(ctx.ledger().UpdateJob(ctx.Request(), r), "UpdateJob");
     };

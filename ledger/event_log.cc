@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <thread>
 
 #include "ledger/internal/codec.h"
 #include "ledger/internal/hash_chain.h"
@@ -20,6 +21,7 @@
 #include "ledger/internal/rocks_util.h"
 #include "ledger/internal/rocks_event_log.h"
 #include "ledger/internal/row_iterator.h"
+#include "ledger/test_hooks.h"
 
 namespace jobledger {
 namespace internal {
@@ -143,6 +145,8 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
   log->path_ = std::string(path_view);
   log->clock_ = options.clock != nullptr ? options.clock : &log->system_clock_;
   log->sync_ = options.sync;
+  log->queue_capacity_ = std::max<size_t>(options.append_queue_capacity, 1);
+  log->max_group_size_ = std::max<size_t>(options.max_group_size, 1);
   const std::string& path = log->path_;
   if (path.empty()) return InvalidArgumentError("path: must not be empty");
 
@@ -164,6 +168,7 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
   // A torn tail after a crash is tolerated; a corrupted middle refuses to open
   // instead of silently dropping acknowledged events (kPointInTimeRecovery does).
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  if (options.env != nullptr) db_options.env = options.env;
   if (mode == OpenMode::kSecondary) db_options.max_open_files = -1;  // required
 
   std::vector<std::string> existing = {rocksdb::kDefaultColumnFamilyName};
@@ -278,6 +283,7 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
     }
   }
   JOBLEDGER_RETURN_IF_ERROR(log->LoadHead(/*strict=*/mode == OpenMode::kReadWrite));
+  if (mode == OpenMode::kReadWrite) log->StartWriter();
   return std::unique_ptr<EventLog>(std::move(log));
 }
 
@@ -325,24 +331,67 @@ Status RocksEventLog::LoadHead(bool strict) {
   return Status();
 }
 
-// The transaction behind EventLog::Append(options, decide). Events and rows go into
-// one WriteBatch; pending rows are also kept in `pending_` so the transaction's reads
-// see its own writes.
+// One group of appends in the making (see "Group commit" in event_log.h): the batch
+// they share and what the appends accepted so far have added, which later appends of
+// the group read as if it were stored.
+struct GroupState {
+  explicit GroupState(const Head& start) : head(start) {}
+
+  Head head;  // after the last accepted append
+  rocksdb::WriteBatch batch;
+  // Rows written by accepted appends; nullopt is a delete.
+  std::map<std::pair<uint32_t, std::string>, std::optional<std::string>> rows;
+  std::vector<Event> events;  // accepted events, in sequence order
+  std::vector<std::pair<int64_t, uint64_t>> time_runs;  // (recordedAt, last sequence)
+  std::map<std::string, std::pair<uint64_t, uint64_t>> request_runs;  // id -> first, last
+  std::map<std::string, AppendResult> requests;  // AppendOptions::request_id -> result
+  std::map<std::string, uint64_t, std::less<>> job_last;  // job -> its last sequence here
+  // Idle RocksDB iterators by family (see RocksTxn::Scan). Declared last: destroyed
+  // first, while the families' handles are still held by the log.
+  std::map<uint32_t, std::vector<std::unique_ptr<rocksdb::Iterator>>> pool;
+};
+
+// The transaction of one append inside a group. Its events and rows go into the
+// group's WriteBatch after a save point, so a rejection rolls back this append alone;
+// its pending rows are kept apart until Commit() so its reads see its own writes, then
+// the group's, then the stored rows.
 class RocksTxn final : public AppendTxn {
  public:
-  RocksTxn(RocksEventLog* log, const Head& head, int64_t now, int64_t clamped_from,
+  RocksTxn(RocksEventLog* log, GroupState* group, int64_t now, int64_t clamped_from,
            std::string request_id)
       : log_(log),
+        group_(group),
         now_(now),
         clamped_from_(clamped_from),
-        first_(head.sequence + 1),
-        prev_(head.hash),
-        last_time_(head.recorded_at_micros),
-        request_id_(std::move(request_id)) {}
+        first_(group->head.sequence + 1),
+        prev_(group->head.hash),
+        last_time_(group->head.recorded_at_micros),
+        request_id_(std::move(request_id)) {
+    group_->batch.SetSavePoint();
+  }
 
   int64_t now_micros() const override { return now_; }
   uint64_t next_sequence() const override { return first_ + events_.size(); }
   const std::vector<Event>& events() const override { return events_; }
+
+  StatusOr<Event> ReadEvent(uint64_t sequence) const override {
+    if (sequence >= first_ && sequence - first_ < events_.size()) return events_[sequence - first_];
+    const std::vector<Event>& g = group_->events;
+    if (!g.empty() && sequence >= g.front().sequence && sequence - g.front().sequence < g.size()) {
+      return g[sequence - g.front().sequence];
+    }
+    return log_->Read(sequence);
+  }
+
+  // The last sequence in the stream of `job_id`, counting this append and the group.
+  StatusOr<uint64_t> LastInJobStream(std::string_view job_id) const {
+    for (auto it = events_.rbegin(); it != events_.rend(); ++it) {
+      if (JobIdOf(it->body) == job_id) return it->sequence;
+    }
+    auto found = group_->job_last.find(job_id);
+    if (found != group_->job_last.end()) return found->second;
+    return log_->LastInStream(StreamKind::kJob, job_id, kMaxSequence);
+  }
 
   StatusOr<uint64_t> Add(const NewEvent& in) override {
     const uint64_t seq = next_sequence();
@@ -412,28 +461,19 @@ class RocksTxn final : public AppendTxn {
     Hash hash = internal::ChainHash(prev_, seq, std::string_view(value).substr(kHashBytes));
     std::memcpy(value.data(), hash.data(), kHashBytes);
     const char kind = static_cast<char>(KindOf(event.body));
-    rocksdb::Status bs = batch_.Put(log_->events_, internal::EventKey(seq), value);
+    rocksdb::WriteBatch& batch = group_->batch;
+    rocksdb::Status bs = batch.Put(log_->events_, internal::EventKey(seq), value);
     std::string_view job = JobIdOf(event.body);
     std::string_view thing = ThingNameOf(event.body);
     if (bs.ok() && !job.empty()) {
-      bs = batch_.Put(log_->job_stream_, internal::StreamKey(KeyPrefix::kJobStream, job, seq),
-                      rocksdb::Slice(&kind, 1));
+      bs = batch.Put(log_->job_stream_, internal::StreamKey(KeyPrefix::kJobStream, job, seq),
+                     rocksdb::Slice(&kind, 1));
     }
     if (bs.ok() && !thing.empty()) {
-      bs = batch_.Put(log_->thing_stream_, internal::StreamKey(KeyPrefix::kThingStream, thing, seq),
-                      rocksdb::Slice(&kind, 1));
+      bs = batch.Put(log_->thing_stream_, internal::StreamKey(KeyPrefix::kThingStream, thing, seq),
+                     rocksdb::Slice(&kind, 1));
     }
     JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(bs, "building the append"));
-    // Runs of one recordedAt, and of one requestId, for the time and request indexes.
-    if (time_runs_.empty() || time_runs_.back().first != event.recorded_at_micros) {
-      time_runs_.emplace_back(event.recorded_at_micros, seq);
-    } else {
-      time_runs_.back().second = seq;
-    }
-    if (!event.request_id.empty()) {
-      auto [it, inserted] = request_runs_.try_emplace(event.request_id, seq, seq);
-      if (!inserted) it->second.second = seq;
-    }
     last_time_ = event.recorded_at_micros;
     prev_ = hash;
     events_.push_back(std::move(event));
@@ -448,24 +488,41 @@ class RocksTxn final : public AppendTxn {
   }
 
   StatusOr<std::optional<std::string>> Get(FamilyId family, std::string_view key) const override {
-    auto it = pending_.find({family.value, std::string(key)});
+    const std::pair<uint32_t, std::string> k{family.value, std::string(key)};
+    auto it = pending_.find(k);
     if (it != pending_.end()) return it->second;
+    auto g = group_->rows.find(k);
+    if (g != group_->rows.end()) return g->second;
     return log_->GetRow(family, key);
   }
 
   std::unique_ptr<RowIterator> Scan(FamilyId family, std::string_view prefix) const override {
     std::shared_ptr<rocksdb::ColumnFamilyHandle> h = log_->FamilyHandle(family);
-    internal::PendingRows rows;
-    for (auto it = pending_.lower_bound({family.value, std::string(prefix)});
-         it != pending_.end() && it->first.first == family.value; ++it) {
-      if (it->first.second.compare(0, prefix.size(), prefix) != 0) break;
-      rows.emplace_back(it->first.second, it->second);
-    }
     if (h == nullptr) return internal::NewErrorRowIterator(log_->UnknownFamily(family));
-    // Iterators are pooled per family for the transaction's life: the stored rows
-    // do not change under the append lock, and creating and destroying a RocksDB
-    // iterator costs more than the seek it serves.
-    std::vector<std::unique_ptr<rocksdb::Iterator>>& pool = pool_[family.value];
+    // This append's pending rows win over the group's, which win over stored rows.
+    internal::PendingRows rows;
+    const std::pair<uint32_t, std::string> from{family.value, std::string(prefix)};
+    auto in_range = [&](const auto& it, const auto& map) {
+      return it != map.end() && it->first.first == family.value &&
+             it->first.second.compare(0, prefix.size(), prefix) == 0;
+    };
+    auto mine = pending_.lower_bound(from);
+    auto theirs = group_->rows.lower_bound(from);
+    while (in_range(mine, pending_) || in_range(theirs, group_->rows)) {
+      if (!in_range(theirs, group_->rows) ||
+          (in_range(mine, pending_) && mine->first.second <= theirs->first.second)) {
+        if (in_range(theirs, group_->rows) && theirs->first.second == mine->first.second) ++theirs;
+        rows.emplace_back(mine->first.second, mine->second);
+        ++mine;
+      } else {
+        rows.emplace_back(theirs->first.second, theirs->second);
+        ++theirs;
+      }
+    }
+    // Iterators are pooled per family for the group's life: the stored rows do not
+    // change under the append lock, and creating and destroying a RocksDB iterator
+    // costs more than the seek it serves.
+    std::vector<std::unique_ptr<rocksdb::Iterator>>& pool = group_->pool[family.value];
     std::unique_ptr<rocksdb::Iterator> base;
     if (!pool.empty()) {
       base = std::move(pool.back());
@@ -479,27 +536,53 @@ class RocksTxn final : public AppendTxn {
   }
 
   bool wrote_rows() const { return !pending_.empty(); }
-  const std::vector<std::pair<int64_t, uint64_t>>& time_runs() const { return time_runs_; }
-  const std::map<std::string, std::pair<uint64_t, uint64_t>>& request_runs() const {
-    return request_runs_;
-  }
-  int64_t last_time() const { return last_time_; }
-  rocksdb::WriteBatch* batch() { return &batch_; }
   uint64_t first() const { return first_; }
-  const Hash& last_hash() const { return prev_; }
+
+  // Makes this append part of the group.
+  void Commit() {
+    group_->batch.PopSavePoint().PermitUncheckedError();
+    for (auto& [key, value] : pending_) group_->rows[key] = std::move(value);
+    for (const Event& e : events_) {
+      auto& runs = group_->time_runs;
+      if (runs.empty() || runs.back().first != e.recorded_at_micros) {
+        runs.emplace_back(e.recorded_at_micros, e.sequence);
+      } else {
+        runs.back().second = e.sequence;
+      }
+      if (!e.request_id.empty()) {
+        auto [it, inserted] = group_->request_runs.try_emplace(e.request_id, e.sequence, e.sequence);
+        if (!inserted) it->second.second = e.sequence;
+      }
+      std::string_view job = JobIdOf(e.body);
+      if (!job.empty()) group_->job_last.insert_or_assign(std::string(job), e.sequence);
+    }
+    if (!events_.empty()) group_->head = Head{events_.back().sequence, prev_, last_time_};
+    for (Event& e : events_) group_->events.push_back(std::move(e));
+    events_.clear();
+    pending_.clear();
+  }
+
+  // Takes everything this append wrote out of the group's batch.
+  void Rollback() {
+    group_->batch.RollbackToSavePoint().PermitUncheckedError();
+    events_.clear();
+    pending_.clear();
+  }
 
  private:
   Status Write(FamilyId family, std::string_view key, std::optional<std::string> value) {
     std::shared_ptr<rocksdb::ColumnFamilyHandle> h = log_->WritableFamily(family);
     if (h == nullptr) return log_->UnknownFamily(family);
     const rocksdb::Slice k(key.data(), key.size());
-    rocksdb::Status s = value.has_value() ? batch_.Put(h.get(), k, *value) : batch_.Delete(h.get(), k);
+    rocksdb::Status s = value.has_value() ? group_->batch.Put(h.get(), k, *value)
+                                          : group_->batch.Delete(h.get(), k);
     JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(s, "building the append"));
     pending_[{family.value, std::string(key)}] = std::move(value);
     return Status();
   }
 
   RocksEventLog* log_;
+  GroupState* group_;
   int64_t now_;
   int64_t clamped_from_;
   uint64_t first_;
@@ -507,13 +590,7 @@ class RocksTxn final : public AppendTxn {
   int64_t last_time_;
   std::string request_id_;
   std::vector<Event> events_;
-  std::vector<std::pair<int64_t, uint64_t>> time_runs_;  // (recordedAt, last sequence)
-  std::map<std::string, std::pair<uint64_t, uint64_t>> request_runs_;  // id -> first, last
-  rocksdb::WriteBatch batch_;
   std::map<std::pair<uint32_t, std::string>, std::optional<std::string>> pending_;
-  // Idle RocksDB iterators by family (see Scan). Declared last: destroyed first, while
-  // the families' handles are still held by the log.
-  mutable std::map<uint32_t, std::vector<std::unique_ptr<rocksdb::Iterator>>> pool_;
 };
 
 StatusOr<AppendResult> RocksEventLog::Append(const AppendRequest& request) {
@@ -522,9 +599,9 @@ StatusOr<AppendResult> RocksEventLog::Append(const AppendRequest& request) {
   options.request_id = request.request_id;
   options.durability = request.durability;
   return Append(options, [&](AppendTxn& txn) -> Status {
+    auto& rocks_txn = static_cast<RocksTxn&>(txn);
     for (const StreamExpectation& e : request.expected) {
-      JOBLEDGER_ASSIGN_OR_RETURN(uint64_t last,
-                                 LastInStream(StreamKind::kJob, e.job_id, kMaxSequence));
+      JOBLEDGER_ASSIGN_OR_RETURN(uint64_t last, rocks_txn.LastInJobStream(e.job_id));
       if (last != e.last_sequence) {
         return VersionConflict("job '" + e.job_id + "': expected its stream at sequence " +
                                SeqStr(e.last_sequence) + ", found " + SeqStr(last));
@@ -551,7 +628,7 @@ StatusOr<AppendResult> RocksEventLog::Append(const AppendRequest& request) {
   });
 }
 
-StatusOr<AppendResult> RocksEventLog::Append(const AppendOptions& options, const DecideFn& decide) {
+Status RocksEventLog::CheckAppendable(const AppendOptions& options) const {
   if (mode_ != OpenMode::kReadWrite) {
     return FailedPreconditionError("ledger at '" + path_ + "' is open read-only");
   }
@@ -559,11 +636,115 @@ StatusOr<AppendResult> RocksEventLog::Append(const AppendOptions& options, const
     return InvalidArgumentError("requestId: at most " + std::to_string(kMaxRequestIdBytes) +
                                 " bytes, got " + std::to_string(options.request_id.size()));
   }
+  return Status();
+}
 
-  std::lock_guard<std::mutex> append_lock(append_mu_);
-  const Head head = this->head();  // stable: only appends change it, and we hold append_mu_
+StatusOr<AppendResult> RocksEventLog::Append(const AppendOptions& options, const DecideFn& decide) {
+  JOBLEDGER_RETURN_IF_ERROR(CheckAppendable(options));
+  if (on_writer_thread()) {
+    return FailedPreconditionError(
+        "Append called on the writer thread (from a decide step, an observer or a callback) "
+        "would wait for itself");
+  }
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<StatusOr<AppendResult>> result;
+  } waiter;
+  Enqueue(
+      PendingAppend{options, [&decide](AppendTxn& txn) { return decide(txn); },
+                    [&waiter](StatusOr<AppendResult> r) {
+                      std::lock_guard<std::mutex> lock(waiter.mu);
+                      waiter.result.emplace(std::move(r));
+                      waiter.cv.notify_one();
+                    }},
+      Admission::kBlock)
+      .IgnoreError();  // only kRefuse fails
+  std::unique_lock<std::mutex> lock(waiter.mu);
+  waiter.cv.wait(lock, [&] { return waiter.result.has_value(); });
+  return std::move(*waiter.result);
+}
 
+void RocksEventLog::AppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) {
+  Status s = CheckAppendable(options);
+  if (!s.ok()) {
+    if (done) done(std::move(s));
+    return;
+  }
+  Enqueue(PendingAppend{std::move(options), std::move(decide), std::move(done)}, Admission::kQueue)
+      .IgnoreError();  // only kRefuse fails
+}
+
+Status RocksEventLog::TryAppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) {
+  JOBLEDGER_RETURN_IF_ERROR(CheckAppendable(options));
+  return Enqueue(PendingAppend{std::move(options), std::move(decide), std::move(done)},
+                 Admission::kRefuse);
+}
+
+size_t RocksEventLog::queued_appends() const {
+  std::lock_guard<std::mutex> lock(queue_mu_);
+  return queue_.size();
+}
+
+Status RocksEventLog::Enqueue(PendingAppend append, Admission admission) {
+  {
+    std::unique_lock<std::mutex> lock(queue_mu_);
+    if (queue_.size() >= queue_capacity_) {
+      if (admission == Admission::kRefuse) {
+        return ResourceExhaustedError("append queue of ledger '" + path_ + "' is full (" +
+                                      std::to_string(queue_capacity_) +
+                                      " appends waiting); retry later");
+      }
+      // A blocking caller waits for room; an asynchronous one waits in line (its
+      // completion comes later; its memory is its own operation).
+      if (admission == Admission::kBlock) {
+        space_cv_.wait(lock, [&] { return queue_.size() < queue_capacity_; });
+      }
+    }
+    queue_.push_back(std::move(append));
+    if (drain_scheduled_) return Status();
+    drain_scheduled_ = true;
+  }
+  boost::asio::post(writer_context_, [this] { Drain(); });
+  return Status();
+}
+
+void RocksEventLog::Drain() {
+  std::vector<PendingAppend> group;
+  for (;;) {
+    group.clear();
+    {
+      std::lock_guard<std::mutex> lock(queue_mu_);
+      if (queue_.empty()) {
+        drain_scheduled_ = false;
+        return;
+      }
+      const size_t n = std::min(queue_.size(), max_group_size_);
+      for (size_t i = 0; i < n; ++i) {
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    space_cv_.notify_all();
+    std::vector<StatusOr<AppendResult>> results = WriteGroup(group);
+    for (size_t i = 0; i < group.size(); ++i) {
+      if (group[i].done) group[i].done(std::move(results[i]));
+    }
+  }
+}
+
+StatusOr<AppendResult> RocksEventLog::DecideOne(GroupState& group, const PendingAppend& append,
+                                                bool* joined) {
+  *joined = false;
+  const AppendOptions& options = append.options;
   if (!options.request_id.empty()) {
+    auto in_group = group.requests.find(options.request_id);
+    if (in_group != group.requests.end()) {
+      *joined = true;  // answered from an append that is not written yet
+      AppendResult result = in_group->second;
+      result.duplicate = true;
+      return result;
+    }
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> known,
                                Get(requests_, internal::RequestKey(options.request_id)));
     if (known.has_value()) {
@@ -582,39 +763,83 @@ StatusOr<AppendResult> RocksEventLog::Append(const AppendOptions& options, const
 
   int64_t now = clock_->NowMicros();
   int64_t clamped_from = 0;
-  if (now < head.recorded_at_micros) {
+  if (now < group.head.recorded_at_micros) {
     clamped_from = now;
-    now = head.recorded_at_micros;
+    now = group.head.recorded_at_micros;
   }
 
-  RocksTxn txn(this, head, now, clamped_from, options.request_id);
-  JOBLEDGER_RETURN_IF_ERROR(decide(txn));
-  const size_t decided = txn.events().size();
-  for (AppendObserver* observer : observers_) {
-    JOBLEDGER_RETURN_IF_ERROR(observer->OnAppend(txn));
-    if (txn.events().size() != decided) {
-      return InternalError("an append observer added events; observers may only write rows");
+  RocksTxn txn(this, &group, now, clamped_from, options.request_id);
+  auto decided = [&]() -> Status {
+    JOBLEDGER_RETURN_IF_ERROR(append.decide(txn));
+    const size_t added = txn.events().size();
+    for (AppendObserver* observer : observers_) {
+      JOBLEDGER_RETURN_IF_ERROR(observer->OnAppend(txn));
+      if (txn.events().size() != added) {
+        return InternalError("an append observer added events; observers may only write rows");
+      }
     }
-  }
-  if (decided == 0) {
-    if (txn.wrote_rows()) {
+    if (added == 0 && txn.wrote_rows()) {
       return InternalError("an append wrote rows without an event; every row must follow from an event");
     }
-    return AppendResult{head.sequence + 1, head.sequence, now, false};
+    return Status();
+  }();
+  if (!decided.ok()) {
+    txn.Rollback();
+    return decided;
   }
-
   const uint64_t first = txn.first();
-  const uint64_t last = first + decided - 1;
-  Head new_head{last, txn.last_hash(), txn.last_time()};
-  rocksdb::WriteBatch& batch = *txn.batch();
-  // One time-index entry per run of events with one recordedAt (one per append, as
-  // all its events share it), keyed by the run's last sequence: the answer to "the
-  // last sequence at or before t".
+  const uint64_t count = txn.events().size();
+  txn.Commit();
+  AppendResult result{first, first + count - 1, now, false};
+  if (count > 0) {
+    *joined = true;
+    if (!options.request_id.empty()) group.requests.emplace(options.request_id, result);
+  }
+  return result;
+}
+
+std::vector<StatusOr<AppendResult>> RocksEventLog::WriteGroup(std::vector<PendingAppend>& appends) {
+  std::vector<StatusOr<AppendResult>> results;
+  results.reserve(appends.size());
+  std::lock_guard<std::mutex> append_lock(append_mu_);
+  if (Status failed = failure(); !failed.ok()) {
+    for (size_t i = 0; i < appends.size(); ++i) results.emplace_back(failed);
+    return results;
+  }
+  GroupState group(head());
+  std::vector<size_t> joined;  // results that stand or fall with the group's write
+  bool sync = false;
+  for (size_t i = 0; i < appends.size(); ++i) {
+    bool in_group = false;
+    results.push_back(DecideOne(group, appends[i], &in_group));
+    if (in_group) {
+      joined.push_back(i);
+      const Durability d = appends[i].options.durability;
+      sync = sync || d == Durability::kSync || (d == Durability::kDefault && sync_);
+    }
+  }
+  if (group.events.empty()) return results;
+  Status written = CommitGroup(group, sync);
+  if (!written.ok()) {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    failed_ = UnavailableError("ledger at '" + path_ + "' failed and accepts no more appends: " +
+                               written.message() + "; reopen it to recover");
+    for (size_t i : joined) results[i] = written;
+  }
+  return results;
+}
+
+Status RocksEventLog::CommitGroup(GroupState& group, bool sync) {
+  const uint64_t first = group.events.front().sequence;
+  const uint64_t last = group.head.sequence;
+  rocksdb::WriteBatch& batch = group.batch;
+  // One time-index entry per run of events with one recordedAt, keyed by the run's
+  // last sequence: the answer to "the last sequence at or before t".
   rocksdb::Status bs;
-  for (const auto& [t, seq] : txn.time_runs()) {
+  for (const auto& [t, seq] : group.time_runs) {
     if (bs.ok()) bs = batch.Put(time_index_, internal::TimeKey(t, seq), rocksdb::Slice());
   }
-  for (const auto& [id, range] : txn.request_runs()) {
+  for (const auto& [id, range] : group.request_runs) {
     if (!bs.ok()) break;
     uint64_t run_first = range.first;
     // An import continues a request that an earlier chunk began: keep its start.
@@ -625,20 +850,20 @@ StatusOr<AppendResult> RocksEventLog::Append(const AppendOptions& options, const
     internal::PutBigEndian64(&value, range.second);
     bs = batch.Put(requests_, internal::RequestKey(id), value);
   }
-  if (bs.ok()) bs = batch.Put(meta_, internal::MetaKey(internal::kHeadMetaName), EncodeHead(new_head));
+  if (bs.ok()) bs = batch.Put(meta_, internal::MetaKey(internal::kHeadMetaName), EncodeHead(group.head));
   JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(bs, "building the append"));
+  group.pool.clear();
 
   rocksdb::WriteOptions wo;
-  wo.sync = options.durability == Durability::kSync ||
-            (options.durability == Durability::kDefault && sync_);
+  wo.sync = sync;
+  testing::CrashPoint("append.before_write");
   JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(db_->Write(wo, &batch),
                                                 "appending events " + SeqStr(first) + ".." +
                                                     SeqStr(last) + " to '" + path_ + "'"));
-  {
-    std::lock_guard<std::mutex> lock(head_mu_);
-    head_ = new_head;
-  }
-  return AppendResult{first, last, new_head.recorded_at_micros, false};
+  testing::CrashPoint("append.after_write");
+  std::lock_guard<std::mutex> lock(head_mu_);
+  head_ = group.head;
+  return Status();
 }
 
 Status RocksEventLog::WriteRows(const std::function<Status(RowTxn&)>& fill,
@@ -647,13 +872,25 @@ Status RocksEventLog::WriteRows(const std::function<Status(RowTxn&)>& fill,
     return FailedPreconditionError("ledger at '" + path_ + "' is open read-only");
   }
   std::lock_guard<std::mutex> append_lock(append_mu_);
-  const Head head = this->head();
-  RocksTxn txn(this, head, head.recorded_at_micros, 0, "");
-  JOBLEDGER_RETURN_IF_ERROR(fill(txn));
-  if (!txn.wrote_rows()) return Status();
+  JOBLEDGER_RETURN_IF_ERROR(failure());
+  GroupState group(head());
+  {
+    RocksTxn txn(this, &group, group.head.recorded_at_micros, 0, "");
+    Status filled = fill(txn);
+    if (!filled.ok()) {
+      txn.Rollback();
+      return filled;
+    }
+    if (!txn.wrote_rows()) {
+      txn.Rollback();
+      return Status();
+    }
+    txn.Commit();
+  }
+  group.pool.clear();
   rocksdb::WriteOptions wo;
   wo.sync = durability == Durability::kSync || (durability == Durability::kDefault && sync_);
-  return internal::FromRocks(db_->Write(wo, txn.batch()), "writing rows to '" + path_ + "'");
+  return internal::FromRocks(db_->Write(wo, &group.batch), "writing rows to '" + path_ + "'");
 }
 
 StatusOr<FamilyId> RocksEventLog::OpenFamily(std::string_view name) {

@@ -7,9 +7,22 @@
 // never decreases: a clock that steps back is clamped to the previous event's time
 // and the event records the reading it replaced (Event::clamped_from_micros).
 //
-// Thread safety: every method may be called from any thread. Appends are serialised
-// internally; reads never wait for an append's disk write. A cursor is used by one
-// thread at a time. Every cursor must be destroyed before its EventLog.
+// Group commit: a read-write log has one writer thread. Appends from any number of
+// callers queue for it; it takes every queued append (up to
+// EventLogOptions::max_group_size) as one group, runs their decide steps one after
+// another (each sees the events and rows of the appends accepted before it in the
+// group), and writes the whole group as one RocksDB WriteBatch, with one WAL sync if
+// any append of the group asked for durability. Each caller learns its own outcome:
+// a rejected append is rolled back alone and never fails another. The order of
+// acceptance is the order of sequence numbers. If the group's write fails, every
+// append of the group fails with that error and the log refuses further appends
+// (it reports itself failed; reopening recovers every acknowledged event).
+//
+// Thread safety: every method may be called from any thread, except that a DecideFn,
+// an AppendObserver and an AppendCallback run on the writer thread and must not
+// append (they would wait for themselves). Reads never wait for an append's disk
+// write. A cursor is used by one thread at a time. Every cursor must be destroyed
+// before its EventLog.
 //
 // The on-disk grammar is in ledger/internal/keys.h; the chain in
 // ledger/internal/hash_chain.h.
@@ -30,6 +43,10 @@
 #include "ledger/clock.h"
 #include "ledger/event.h"
 #include "ledger/status.h"
+
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
 
 namespace jobledger {
 
@@ -60,6 +77,19 @@ struct EventLogOptions {
   // kReadWrite only: create the ledger folder if it does not exist.
   // Default: true.
   bool create_if_missing = true;
+
+  // kReadWrite only: how many appends may wait for the writer. When the queue is
+  // full, Append and AppendAsync wait their turn (nothing is dropped) and
+  // TryAppendAsync returns kResourceExhausted. Default: 4096.
+  size_t append_queue_capacity = 4096;
+
+  // kReadWrite only: at most this many appends are decided and written as one group
+  // (one WriteBatch, one WAL sync). Default: 256.
+  size_t max_group_size = 256;
+
+  // The RocksDB Env to run on: tests pass one that injects faults (power loss, a
+  // full disk). Not owned; must outlive the log. Default: nullptr, RocksDB's default.
+  rocksdb::Env* env = nullptr;
 
   // kSecondary only: a folder for the secondary instance's own info log; must not be
   // the ledger folder. Default: "", meaning a fresh temporary folder, removed when
@@ -242,6 +272,9 @@ class AppendTxn : public RowTxn {
   virtual StatusOr<uint64_t> Add(const NewEvent& event) = 0;
   // The events added so far, as they will be stored.
   virtual const std::vector<Event>& events() const = 0;
+  // The event at `sequence`, including events of this append and of the appends
+  // before it in the same group (which are not in the log yet).
+  virtual StatusOr<Event> ReadEvent(uint64_t sequence) const = 0;
   // Adds an event whose envelope is given whole (an import): its sequence must be
   // the next one, its previousHash the hash of the previous event, its recordedAt not
   // before the previous event's. Returns its sequence.
@@ -251,6 +284,10 @@ class AppendTxn : public RowTxn {
 // Decides what to append. Returning a non-OK status rejects the append (nothing is
 // written; the status is returned to the caller). Adding no event writes nothing.
 using DecideFn = std::function<Status(AppendTxn&)>;
+
+// Receives an asynchronous append's outcome, on the writer thread, after its group
+// was written (or after it was rejected). Keep it short: the next group waits.
+using AppendCallback = std::function<void(StatusOr<AppendResult>)>;
 
 // Observes every append inside its transaction, after the DecideFn, to fold the new
 // events into rows of its own (inline projections). A failure rejects the append.
@@ -334,7 +371,30 @@ class EventLog {
   // options.request_id returns the original result without calling `decide`. An
   // append that adds no event returns a result with first_sequence = head + 1 and
   // last_sequence = head.
+  // Blocks until the append's group is written: a thin wrapper over AppendAsync.
   virtual StatusOr<AppendResult> Append(const AppendOptions& options, const DecideFn& decide) = 0;
+
+  // Queues the append for the writer and returns at once; `done` receives the
+  // outcome on the writer thread. When the queue is full the append waits in line
+  // (in arrival order) without blocking the caller; nothing is dropped. `decide` must
+  // own what it reads (the caller does not wait for it).
+  virtual void AppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) = 0;
+
+  // As AppendAsync, but returns kResourceExhausted at once, without queueing and
+  // without calling `done`, when the queue is full.
+  virtual Status TryAppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) = 0;
+
+  // Appends queued and not yet written (for monitoring and tests).
+  virtual size_t queued_appends() const = 0;
+
+  // OK while the log accepts appends. After a group's write failed (a full disk, an
+  // I/O error), the error that stopped it: every later append fails with it, and
+  // reopening the ledger recovers every acknowledged event.
+  virtual Status failure() const = 0;
+
+  // True on the writer thread (inside a DecideFn, an observer or an AppendCallback),
+  // where a blocking append would wait for itself.
+  virtual bool on_writer_thread() const = 0;
 
   // Opens the column family `name` ([a-z0-9_.-]+, not one of the log's own),
   // creating it in a read-write log. kNotFound in other modes when it does not exist.

@@ -1,6 +1,9 @@
 #include "ledger/ledger.h"
 
+#include <condition_variable>
+#include <memory>
 #include <mutex>
+#include <optional>
 
 #include "ledger/memory_rows.h"
 
@@ -91,26 +94,81 @@ class LedgerImpl final : public Ledger {
 
   // ---- commands ----
 
-  template <typename Result, typename Fn>
-  StatusOr<std::pair<Result, AppendResult>> Run(const RequestContext& context, Fn&& fn) {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(context, context_));
-    std::optional<Result> result;
+  // Queues a command: `decide` (Decider& -> StatusOr<Result>) runs on the writer;
+  // `finish` receives (the decided result, or Result{} for a retried request; the
+  // append's result) or the rejection, on the writer thread.
+  template <typename Result, typename DecideCommand, typename Finish>
+  Status Submit(RequestContext context, DecideCommand decide, Finish finish, Admission admission) {
+    Status valid = Validate(context, context_);
+    if (!valid.ok()) {
+      finish(StatusOr<std::pair<Result, AppendResult>>(std::move(valid)));
+      return Status();
+    }
+    auto decided = std::make_shared<std::optional<Result>>();
     AppendOptions options;
     options.request_id = context.request_id;
-    JOBLEDGER_ASSIGN_OR_RETURN(
-        AppendResult appended, log_->Append(options, [&](AppendTxn& txn) -> Status {
-          Decider decider(txn, state_, *log_, context_, context.actor);
-          StatusOr<Result> r = fn(decider);
-          if (!r.ok()) return r.status();
-          result = std::move(r).value();
-          return Status();
-        }));
-    NotifyDue(appended);
-    if (appended.duplicate || !result) {
-      // A retried request: nothing was decided; the caller answers from the log.
-      return std::make_pair(Result{}, appended);
+    DecideFn decide_fn = [this, decided, actor = std::move(context.actor),
+                          decide = std::move(decide)](AppendTxn& txn) mutable -> Status {
+      Decider decider(txn, state_, *log_, context_, actor);
+      StatusOr<Result> r = decide(decider);
+      if (!r.ok()) return r.status();
+      decided->emplace(std::move(r).value());
+      return Status();
+    };
+    AppendCallback done = [this, decided, finish](StatusOr<AppendResult> appended) mutable {
+      if (!appended.ok()) {
+        finish(StatusOr<std::pair<Result, AppendResult>>(appended.status()));
+        return;
+      }
+      NotifyDue(*appended);
+      // A retried request decided nothing; the caller answers it from the log.
+      Result result = appended->duplicate || !decided->has_value() ? Result{} : std::move(**decided);
+      finish(StatusOr<std::pair<Result, AppendResult>>(std::make_pair(std::move(result), *appended)));
+    };
+    if (admission == Admission::kTry) {
+      return log_->TryAppendAsync(std::move(options), std::move(decide_fn), std::move(done));
     }
-    return std::make_pair(std::move(*result), appended);
+    log_->AppendAsync(std::move(options), std::move(decide_fn), std::move(done));
+    return Status();
+  }
+
+  // A command whose outcome is a Status.
+  template <typename Request, typename Method>
+  Status SubmitStatus(RequestContext context, Request request, DoneStatus done, Admission admission,
+                      Method method) {
+    Status valid = Validate(request, context_);
+    if (!valid.ok()) {
+      done(std::move(valid));
+      return Status();
+    }
+    return Submit<bool>(
+        std::move(context),
+        [request = std::move(request), method](Decider& d) -> StatusOr<bool> {
+          JOBLEDGER_RETURN_IF_ERROR((d.*method)(request));
+          return true;
+        },
+        [done = std::move(done)](StatusOr<std::pair<bool, AppendResult>> r) { done(r.status()); },
+        admission);
+  }
+
+  // A command answered with a JobReference (a retry: from the event it appended first).
+  template <typename Request, typename Method>
+  Status SubmitReference(RequestContext context, Request request, Done<JobReference> done,
+                         Admission admission, Method method) {
+    Status valid = Validate(request, context_);
+    if (!valid.ok()) {
+      done(std::move(valid));
+      return Status();
+    }
+    return Submit<JobReference>(
+        std::move(context),
+        [request = std::move(request), method](Decider& d) { return (d.*method)(request); },
+        [this, done = std::move(done)](StatusOr<std::pair<JobReference, AppendResult>> r) {
+          if (!r.ok()) return done(r.status());
+          if (r->second.duplicate) return done(ReferenceFromLog(r->second));
+          done(std::move(r->first));
+        },
+        admission);
   }
 
   void NotifyDue(const AppendResult& appended) {
@@ -137,83 +195,80 @@ class LedgerImpl final : public Ledger {
     return ref;
   }
 
-  StatusOr<JobReference> CreateJob(const RequestContext& context,
-                                   const CreateJobRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<JobReference>(context, [&](Decider& d) {
-                                 return d.CreateJob(request);
-                               }));
-    if (r.second.duplicate) return ReferenceFromLog(r.second);
-    return r.first;
+  Status SubmitCreateJob(RequestContext context, CreateJobRequest request, Done<JobReference> done,
+                         Admission admission) override {
+    return SubmitReference(std::move(context), std::move(request), std::move(done), admission,
+                           &Decider::CreateJob);
+  }
+  Status SubmitUpdateJob(RequestContext context, UpdateJobRequest request, DoneStatus done,
+                         Admission admission) override {
+    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
+                        &Decider::UpdateJob);
+  }
+  Status SubmitCancelJob(RequestContext context, CancelJobRequest request, Done<JobReference> done,
+                         Admission admission) override {
+    return SubmitReference(std::move(context), std::move(request), std::move(done), admission,
+                           &Decider::CancelJob);
+  }
+  Status SubmitDeleteJob(RequestContext context, DeleteJobRequest request, DoneStatus done,
+                         Admission admission) override {
+    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
+                        &Decider::DeleteJob);
+  }
+  Status SubmitAssociateTargetsWithJob(RequestContext context, AssociateTargetsWithJobRequest request,
+                                       Done<JobReference> done, Admission admission) override {
+    return SubmitReference(std::move(context), std::move(request), std::move(done), admission,
+                           &Decider::AssociateTargets);
+  }
+  Status SubmitCancelJobExecution(RequestContext context, CancelJobExecutionRequest request,
+                                  DoneStatus done, Admission admission) override {
+    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
+                        &Decider::CancelJobExecution);
+  }
+  Status SubmitDeleteJobExecution(RequestContext context, DeleteJobExecutionRequest request,
+                                  DoneStatus done, Admission admission) override {
+    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
+                        &Decider::DeleteJobExecution);
+  }
+  Status SubmitAddThingToThingGroup(RequestContext context, ThingGroupMembershipRequest request,
+                                    DoneStatus done, Admission admission) override {
+    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
+                        &Decider::AddThingToThingGroup);
+  }
+  Status SubmitRemoveThingFromThingGroup(RequestContext context, ThingGroupMembershipRequest request,
+                                         DoneStatus done, Admission admission) override {
+    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
+                        &Decider::RemoveThingFromThingGroup);
+  }
+  Status SubmitDeleteThing(RequestContext context, DeleteThingRequest request, DoneStatus done,
+                           Admission admission) override {
+    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
+                        &Decider::DeleteThing);
   }
 
-  Status UpdateJob(const RequestContext& context, const UpdateJobRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
-             JOBLEDGER_RETURN_IF_ERROR(d.UpdateJob(request));
-             return true;
-           })
-        .status();
+  Status SubmitUpdateJobExecution(RequestContext context, UpdateJobExecutionRequest request,
+                                  Done<UpdateJobExecutionResponse> done, Admission admission) override {
+    Status valid = Validate(request, context_);
+    if (!valid.ok()) {
+      done(std::move(valid));
+      return Status();
+    }
+    auto shared = std::make_shared<const UpdateJobExecutionRequest>(std::move(request));
+    return Submit<UpdateJobExecutionResponse>(
+        std::move(context), [shared](Decider& d) { return d.UpdateJobExecution(*shared); },
+        [this, shared, done = std::move(done)](
+            StatusOr<std::pair<UpdateJobExecutionResponse, AppendResult>> r) {
+          if (!r.ok()) return done(r.status());
+          if (!r->second.duplicate) return done(std::move(r->first));
+          done(RetriedUpdate(*shared, r->second));
+        },
+        admission);
   }
 
-  StatusOr<JobReference> CancelJob(const RequestContext& context,
-                                   const CancelJobRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<JobReference>(context, [&](Decider& d) {
-                                 return d.CancelJob(request);
-                               }));
-    if (r.second.duplicate) return ReferenceFromLog(r.second);
-    return r.first;
-  }
-
-  Status DeleteJob(const RequestContext& context, const DeleteJobRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
-             JOBLEDGER_RETURN_IF_ERROR(d.DeleteJob(request));
-             return true;
-           })
-        .status();
-  }
-
-  StatusOr<JobReference> AssociateTargetsWithJob(
-      const RequestContext& context, const AssociateTargetsWithJobRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<JobReference>(context, [&](Decider& d) {
-                                 return d.AssociateTargets(request);
-                               }));
-    if (r.second.duplicate) return ReferenceFromLog(r.second);
-    return r.first;
-  }
-
-  Status CancelJobExecution(const RequestContext& context,
-                            const CancelJobExecutionRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
-             JOBLEDGER_RETURN_IF_ERROR(d.CancelJobExecution(request));
-             return true;
-           })
-        .status();
-  }
-
-  Status DeleteJobExecution(const RequestContext& context,
-                            const DeleteJobExecutionRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
-             JOBLEDGER_RETURN_IF_ERROR(d.DeleteJobExecution(request));
-             return true;
-           })
-        .status();
-  }
-
-  StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(
-      const RequestContext& context, const UpdateJobExecutionRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<UpdateJobExecutionResponse>(context, [&](Decider& d) {
-                                 return d.UpdateJobExecution(request);
-                               }));
-    if (!r.second.duplicate) return r.first;
-    // A retried update: answer with what the original appended.
-    JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(r.second.first_sequence));
+  // A retried update: answered with what the original appended.
+  StatusOr<UpdateJobExecutionResponse> RetriedUpdate(const UpdateJobExecutionRequest& request,
+                                                     const AppendResult& appended) {
+    JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(appended.first_sequence));
     UpdateJobExecutionResponse out;
     const auto* changed = std::get_if<ExecutionStatusChanged>(&first.body);
     if (changed == nullptr) return out;
@@ -237,14 +292,29 @@ class LedgerImpl final : public Ledger {
     return out;
   }
 
-  StatusOr<StartNextPendingJobExecutionResponse> StartNextPendingJobExecution(
-      const RequestContext& context, const StartNextPendingJobExecutionRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    JOBLEDGER_ASSIGN_OR_RETURN(auto r, Run<StartNextPendingJobExecutionResponse>(
-                                           context, [&](Decider& d) { return d.StartNext(request); }));
-    if (!r.second.duplicate) return r.first;
-    // A retried start: the execution it started, as it stands now.
-    JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(r.second.first_sequence));
+  Status SubmitStartNextPendingJobExecution(RequestContext context,
+                                            StartNextPendingJobExecutionRequest request,
+                                            Done<StartNextPendingJobExecutionResponse> done,
+                                            Admission admission) override {
+    Status valid = Validate(request, context_);
+    if (!valid.ok()) {
+      done(std::move(valid));
+      return Status();
+    }
+    return Submit<StartNextPendingJobExecutionResponse>(
+        std::move(context), [request = std::move(request)](Decider& d) { return d.StartNext(request); },
+        [this, done = std::move(done)](
+            StatusOr<std::pair<StartNextPendingJobExecutionResponse, AppendResult>> r) {
+          if (!r.ok()) return done(r.status());
+          if (!r->second.duplicate) return done(std::move(r->first));
+          done(RetriedStart(r->second));
+        },
+        admission);
+  }
+
+  // A retried start: the execution it started, as it stands now.
+  StatusOr<StartNextPendingJobExecutionResponse> RetriedStart(const AppendResult& appended) {
+    JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(appended.first_sequence));
     StartNextPendingJobExecutionResponse out;
     const auto* changed = std::get_if<ExecutionStatusChanged>(&first.body);
     if (changed == nullptr) return out;
@@ -293,35 +363,6 @@ class LedgerImpl final : public Ledger {
                        return a.started_at_micros < b.started_at_micros;
                      });
     return out;
-  }
-
-  Status AddThingToThingGroup(const RequestContext& context,
-                              const ThingGroupMembershipRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
-             JOBLEDGER_RETURN_IF_ERROR(d.AddThingToThingGroup(request));
-             return true;
-           })
-        .status();
-  }
-
-  Status RemoveThingFromThingGroup(const RequestContext& context,
-                                   const ThingGroupMembershipRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
-             JOBLEDGER_RETURN_IF_ERROR(d.RemoveThingFromThingGroup(request));
-             return true;
-           })
-        .status();
-  }
-
-  Status DeleteThing(const RequestContext& context, const DeleteThingRequest& request) override {
-    JOBLEDGER_RETURN_IF_ERROR(Validate(request, context_));
-    return Run<bool>(context, [&](Decider& d) -> StatusOr<bool> {
-             JOBLEDGER_RETURN_IF_ERROR(d.DeleteThing(request));
-             return true;
-           })
-        .status();
   }
 
   StatusOr<AdvanceResult> AdvanceTo(int64_t now_micros) override {
@@ -450,6 +491,57 @@ class LedgerImpl final : public Ledger {
 
 }  // namespace
 
+namespace {
+
+// Submits through `submit(done)` and waits for `done`.
+template <typename Outcome, typename SubmitFn>
+Outcome Wait(SubmitFn submit) {
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Outcome> outcome;
+  };
+  auto waiter = std::make_shared<Waiter>();
+  Status queued = submit([waiter](Outcome outcome) {
+    std::lock_guard<std::mutex> lock(waiter->mu);
+    waiter->outcome.emplace(std::move(outcome));
+    waiter->cv.notify_one();
+  });
+  if (!queued.ok()) return Outcome(std::move(queued));
+  std::unique_lock<std::mutex> lock(waiter->mu);
+  waiter->cv.wait(lock, [&] { return waiter->outcome.has_value(); });
+  return std::move(*waiter->outcome);
+}
+
+}  // namespace
+
+#define JOBLEDGER_BLOCKING(Outcome, Name, Request)                                     \
+  Outcome Ledger::Name(const RequestContext& context, const Request& request) {         \
+    if (log().on_writer_thread()) {                                                     \
+      return Outcome(FailedPreconditionError(                                           \
+          #Name ": a blocking command on the writer thread would wait for itself"));     \
+    }                                                                                   \
+    return Wait<Outcome>(                                                               \
+        [&](auto done) { return Submit##Name(context, request, std::move(done)); });    \
+  }
+
+JOBLEDGER_BLOCKING(StatusOr<JobReference>, CreateJob, CreateJobRequest)
+JOBLEDGER_BLOCKING(Status, UpdateJob, UpdateJobRequest)
+JOBLEDGER_BLOCKING(StatusOr<JobReference>, CancelJob, CancelJobRequest)
+JOBLEDGER_BLOCKING(Status, DeleteJob, DeleteJobRequest)
+JOBLEDGER_BLOCKING(StatusOr<JobReference>, AssociateTargetsWithJob, AssociateTargetsWithJobRequest)
+JOBLEDGER_BLOCKING(Status, CancelJobExecution, CancelJobExecutionRequest)
+JOBLEDGER_BLOCKING(Status, DeleteJobExecution, DeleteJobExecutionRequest)
+JOBLEDGER_BLOCKING(StatusOr<UpdateJobExecutionResponse>, UpdateJobExecution,
+                   UpdateJobExecutionRequest)
+JOBLEDGER_BLOCKING(StatusOr<StartNextPendingJobExecutionResponse>, StartNextPendingJobExecution,
+                   StartNextPendingJobExecutionRequest)
+JOBLEDGER_BLOCKING(Status, AddThingToThingGroup, ThingGroupMembershipRequest)
+JOBLEDGER_BLOCKING(Status, RemoveThingFromThingGroup, ThingGroupMembershipRequest)
+JOBLEDGER_BLOCKING(Status, DeleteThing, DeleteThingRequest)
+
+#undef JOBLEDGER_BLOCKING
+
 StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, std::string_view path) {
   if (options.region.empty() || options.account_id.empty()) {
     return InvalidArgumentError("region and accountId: must not be empty");
@@ -458,6 +550,9 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, std
   log_options.clock = options.clock;
   log_options.sync = options.sync;
   log_options.secondary_path = options.secondary_path;
+  log_options.append_queue_capacity = options.append_queue_capacity;
+  log_options.max_group_size = options.max_group_size;
+  log_options.env = options.env;
   JOBLEDGER_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
                              EventLog::Open(log_options, path, options.mode));
   bool had_state = false;

@@ -19,8 +19,11 @@
 //   LimitExceededException          more than LedgerLimits::max_targets targets
 // Errors without an AWS exception are storage failures (kDataLoss names a sequence).
 //
-// Thread safety: every method may be called from any thread; commands are decided
-// and appended one at a time, in the order they take the append lock.
+// Thread safety: every method may be called from any thread. Commands from all
+// threads are queued for the log's single writer, which decides them one at a time in
+// queue order and writes them in groups (one WriteBatch and one WAL sync per group);
+// a rejected command never affects another. The blocking methods are thin wrappers
+// over the Submit* ones; ledger/async.h offers them with Asio completion tokens.
 //
 // Time: a command acts at the injected clock's time (the time its events are
 // recorded at). Time-driven work (rollout windows, in-progress and step timeouts)
@@ -66,6 +69,13 @@ struct LedgerOptions {
 
   // Default: see LedgerLimits.
   LedgerLimits limits;
+
+  // The RocksDB Env; see EventLogOptions::env. Default: nullptr.
+  rocksdb::Env* env = nullptr;
+
+  // The writer's queue and group size; see EventLogOptions. Defaults: 4096 and 256.
+  size_t append_queue_capacity = 4096;
+  size_t max_group_size = 256;
 };
 
 // The write-side state of a job, as the decide step sees it.
@@ -122,38 +132,81 @@ class Ledger {
   Ledger& operator=(const Ledger&) = delete;
   virtual ~Ledger() = default;
 
-  // ---- control plane ----
-  virtual StatusOr<JobReference> CreateJob(const RequestContext& context,
-                                           const CreateJobRequest& request) = 0;
-  virtual Status UpdateJob(const RequestContext& context, const UpdateJobRequest& request) = 0;
-  virtual StatusOr<JobReference> CancelJob(const RequestContext& context,
-                                           const CancelJobRequest& request) = 0;
-  virtual Status DeleteJob(const RequestContext& context, const DeleteJobRequest& request) = 0;
-  virtual StatusOr<JobReference> AssociateTargetsWithJob(
-      const RequestContext& context, const AssociateTargetsWithJobRequest& request) = 0;
-  virtual Status CancelJobExecution(const RequestContext& context,
-                                    const CancelJobExecutionRequest& request) = 0;
-  virtual Status DeleteJobExecution(const RequestContext& context,
-                                    const DeleteJobExecutionRequest& request) = 0;
+  // ---- commands, asynchronous ----
+  // Each validates its input on the calling thread, then queues the command for the
+  // log's writer (see "Group commit" in ledger/event_log.h) and returns at once.
+  // `done` is called exactly once: on the writer thread after the command's group was
+  // written or the command was rejected, or on the calling thread when the input
+  // fails validation. With Admission::kTry, a full queue instead returns
+  // kResourceExhausted (the command is not queued and `done` is never called); with
+  // kWait the command waits in line and the return is always OK. `done` must be
+  // short and must not call a blocking Ledger method (it runs on the writer).
+  // ledger/async.h wraps these with Boost.Asio completion tokens.
+  template <typename T>
+  using Done = std::function<void(StatusOr<T>)>;
+  using DoneStatus = std::function<void(Status)>;
+  enum class Admission { kWait, kTry };
 
-  // ---- device plane ----
-  virtual StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(
-      const RequestContext& context, const UpdateJobExecutionRequest& request) = 0;
-  virtual StatusOr<StartNextPendingJobExecutionResponse> StartNextPendingJobExecution(
-      const RequestContext& context, const StartNextPendingJobExecutionRequest& request) = 0;
+  virtual Status SubmitCreateJob(RequestContext context, CreateJobRequest request,
+                                 Done<JobReference> done, Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitUpdateJob(RequestContext context, UpdateJobRequest request, DoneStatus done,
+                                 Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitCancelJob(RequestContext context, CancelJobRequest request,
+                                 Done<JobReference> done, Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitDeleteJob(RequestContext context, DeleteJobRequest request, DoneStatus done,
+                                 Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitAssociateTargetsWithJob(RequestContext context,
+                                               AssociateTargetsWithJobRequest request,
+                                               Done<JobReference> done,
+                                               Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitCancelJobExecution(RequestContext context, CancelJobExecutionRequest request,
+                                          DoneStatus done, Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitDeleteJobExecution(RequestContext context, DeleteJobExecutionRequest request,
+                                          DoneStatus done, Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitUpdateJobExecution(RequestContext context, UpdateJobExecutionRequest request,
+                                          Done<UpdateJobExecutionResponse> done,
+                                          Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitStartNextPendingJobExecution(
+      RequestContext context, StartNextPendingJobExecutionRequest request,
+      Done<StartNextPendingJobExecutionResponse> done, Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitAddThingToThingGroup(RequestContext context, ThingGroupMembershipRequest request,
+                                            DoneStatus done, Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitRemoveThingFromThingGroup(RequestContext context,
+                                                 ThingGroupMembershipRequest request, DoneStatus done,
+                                                 Admission admission = Admission::kWait) = 0;
+  virtual Status SubmitDeleteThing(RequestContext context, DeleteThingRequest request, DoneStatus done,
+                                   Admission admission = Admission::kWait) = 0;
+
+  // ---- commands, blocking: each submits and waits for the outcome ----
+  // Must not be called on the writer thread (from a `done` callback or a listener):
+  // that returns kFailedPrecondition rather than waiting for itself.
+
+  // control plane
+  StatusOr<JobReference> CreateJob(const RequestContext& context, const CreateJobRequest& request);
+  Status UpdateJob(const RequestContext& context, const UpdateJobRequest& request);
+  StatusOr<JobReference> CancelJob(const RequestContext& context, const CancelJobRequest& request);
+  Status DeleteJob(const RequestContext& context, const DeleteJobRequest& request);
+  StatusOr<JobReference> AssociateTargetsWithJob(const RequestContext& context,
+                                                 const AssociateTargetsWithJobRequest& request);
+  Status CancelJobExecution(const RequestContext& context, const CancelJobExecutionRequest& request);
+  Status DeleteJobExecution(const RequestContext& context, const DeleteJobExecutionRequest& request);
+
+  // device plane
+  StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(const RequestContext& context,
+                                                          const UpdateJobExecutionRequest& request);
+  StatusOr<StartNextPendingJobExecutionResponse> StartNextPendingJobExecution(
+      const RequestContext& context, const StartNextPendingJobExecutionRequest& request);
   // Reads only; appends nothing.
   virtual StatusOr<GetPendingJobExecutionsResponse> GetPendingJobExecutions(
       std::string_view thing_name) const = 0;
 
-  // ---- thing registry, as far as jobs need it ----
-  // Adding a member twice, or removing a non-member, is accepted and appends nothing
-  // (as the service's own calls are idempotent). Deleting an unknown thing is
-  // ResourceNotFoundException.
-  virtual Status AddThingToThingGroup(const RequestContext& context,
-                                      const ThingGroupMembershipRequest& request) = 0;
-  virtual Status RemoveThingFromThingGroup(const RequestContext& context,
-                                           const ThingGroupMembershipRequest& request) = 0;
-  virtual Status DeleteThing(const RequestContext& context, const DeleteThingRequest& request) = 0;
+  // thing registry, as far as jobs need it. Adding a member twice, or removing a
+  // non-member, is accepted and appends nothing (as the service's own calls are
+  // idempotent). Deleting an unknown thing is ResourceNotFoundException.
+  Status AddThingToThingGroup(const RequestContext& context, const ThingGroupMembershipRequest& request);
+  Status RemoveThingFromThingGroup(const RequestContext& context,
+                                   const ThingGroupMembershipRequest& request);
+  Status DeleteThing(const RequestContext& context, const DeleteThingRequest& request);
 
   // ---- time ----
   // Appends every time-driven consequence due at or before `now_micros` (rollout

@@ -1,5 +1,7 @@
 #include "replay/replay.h"
 
+#include "ledger/test_hooks.h"
+
 #include <nlohmann/json.hpp>
 
 #include <istream>
@@ -399,6 +401,7 @@ StatusOr<ImportResult> Import(Ledger& ledger, std::istream& in,
                              events.begin() + static_cast<long>(std::min(events.size(), i + kChunk)));
     JOBLEDGER_RETURN_IF_ERROR(ledger.ImportEvents(chunk));
     result.events += chunk.size();
+    testing::CrashPoint("import.after_chunk");
     if (progress) progress(result.events, events.size());
   }
   result.digest = ledger.log().digest();

@@ -308,7 +308,7 @@ StatusOr<DeviceJobExecution> Decider::DeviceView(const ExecutionId& id, const Ex
   }
   out.version_number = exec.version;
   out.execution_number = id.execution_number;
-  JOBLEDGER_ASSIGN_OR_RETURN(Event created, log_.Read(job.incarnation));
+  JOBLEDGER_ASSIGN_OR_RETURN(Event created, txn_.ReadEvent(job.incarnation));
   if (const auto* c = std::get_if<JobCreated>(&created.body)) out.job_document = c->document;
   return out;
 }
@@ -494,7 +494,7 @@ StatusOr<UpdateJobExecutionResponse> Decider::UpdateJobExecution(
         JobExecutionState{after.second.status, after.second.status_details, after.second.version};
   }
   if (r.include_job_document) {
-    JOBLEDGER_ASSIGN_OR_RETURN(Event created, log_.Read(job.incarnation));
+    JOBLEDGER_ASSIGN_OR_RETURN(Event created, txn_.ReadEvent(job.incarnation));
     if (const auto* c = std::get_if<JobCreated>(&created.body)) out.job_document = c->document;
   }
   return out;

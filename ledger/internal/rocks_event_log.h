@@ -10,8 +10,14 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -19,6 +25,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ledger/event_log.h"
@@ -65,6 +72,14 @@ inline Status SplitValue(std::string_view value, uint64_t sequence, Hash* hash, 
 }
 
 class RocksEventLog;
+struct GroupState;
+
+// An append waiting for the writer.
+struct PendingAppend {
+  AppendOptions options;
+  DecideFn decide;
+  AppendCallback done;
+};
 
 class RocksCursor final : public EventCursor {
  public:
@@ -101,6 +116,7 @@ class RocksCursor final : public EventCursor {
 class RocksEventLog final : public EventLog {
  public:
   ~RocksEventLog() override {
+    StopWriter();
     if (mode_ == OpenMode::kReadWrite && db_ != nullptr) {
       // Flush the memtables, so the next open does not replay a long WAL (open time
       // would grow with the log). A failure here loses nothing: the WAL still holds it.
@@ -129,6 +145,16 @@ class RocksEventLog final : public EventLog {
 
   StatusOr<AppendResult> Append(const AppendRequest& request) override;
   StatusOr<AppendResult> Append(const AppendOptions& options, const DecideFn& decide) override;
+  void AppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) override;
+  Status TryAppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) override;
+  size_t queued_appends() const override;
+  Status failure() const override {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    return failed_;
+  }
+  bool on_writer_thread() const override {
+    return writer_thread_.joinable() && std::this_thread::get_id() == writer_thread_.get_id();
+  }
   StatusOr<FamilyId> OpenFamily(std::string_view name) override;
   Status WriteRows(const std::function<Status(RowTxn&)>& fill, Durability durability) override;
   Status DropFamily(FamilyId family) override;
@@ -197,6 +223,31 @@ class RocksEventLog final : public EventLog {
   }
 
   Status LoadHead(bool strict);
+
+  // ---- the writer (group commit) ----
+  enum class Admission { kBlock, kQueue, kRefuse };
+  Status CheckAppendable(const AppendOptions& options) const;
+  // Queues an append and makes sure the writer drains the queue. kRefuse: fails with
+  // kResourceExhausted when full; kBlock: waits for room; kQueue: waits in line.
+  Status Enqueue(PendingAppend append, Admission admission);
+  // On the writer thread: takes groups off the queue until it is empty.
+  void Drain();
+  // Decides and writes one group under the append lock; one result per append.
+  std::vector<StatusOr<AppendResult>> WriteGroup(std::vector<PendingAppend>& appends);
+  // Decides one append into `group`. *joined: its result depends on the group's write.
+  StatusOr<AppendResult> DecideOne(GroupState& group, const PendingAppend& append, bool* joined);
+  // Adds the time and request indexes and the head to the batch and writes it.
+  Status CommitGroup(GroupState& group, bool sync);
+  void StartWriter() {
+    writer_work_.emplace(writer_context_.get_executor());
+    writer_thread_ = std::thread([this] { writer_context_.run(); });
+  }
+  // Lets the writer finish every queued append, then joins it.
+  void StopWriter() {
+    if (!writer_thread_.joinable()) return;
+    writer_work_.reset();
+    writer_thread_.join();
+  }
   StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf,
                                            const std::string& key,
                                            const rocksdb::Snapshot* snapshot = nullptr) const;
@@ -227,9 +278,20 @@ class RocksEventLog final : public EventLog {
   std::vector<FamilySlot> families_;  // by FamilyId
   std::vector<AppendObserver*> observers_;
 
-  std::mutex append_mu_;  // serialises appends (and catch-up on a secondary)
+  std::mutex append_mu_;  // serialises groups, WriteRows, family changes (and catch-up)
   mutable std::mutex head_mu_;
   Head head_;  // guarded by head_mu_; written only with append_mu_ held
+  Status failed_;  // guarded by head_mu_; set (with append_mu_ held) when a write failed
+
+  size_t queue_capacity_ = 4096;
+  size_t max_group_size_ = 256;
+  mutable std::mutex queue_mu_;
+  std::condition_variable space_cv_;  // the queue has room
+  std::deque<PendingAppend> queue_;   // guarded by queue_mu_
+  bool drain_scheduled_ = false;      // guarded by queue_mu_
+  boost::asio::io_context writer_context_{1};
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> writer_work_;
+  std::thread writer_thread_;
 };
 
 }  // namespace jobledger::internal

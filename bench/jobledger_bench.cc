@@ -1,34 +1,61 @@
 // jobledger's benchmark: every figure next to a baseline measured in the same run on
-// the same machine and the same events, reported as a ratio. Never part of the tests.
+// the same machine and the same events, reported as a ratio (ledger / baseline).
+// Never part of the tests.
 //
-//   jobledger_bench [--events N] [--json] [--dir DIR] [--keep]
+//   jobledger_bench [--events N] [--json] [--dir DIR] [--keep] [--callers C]
+//                   [--durable-events N] [--single-events N]
 //
-// Rows so far (baselines open the same folder with plain RocksDB, read-only):
-//   events, bytes_per_event    the log built (a realistic mix through the Ledger, with
-//                              the "jobs" projection inline) and its footprint on disk
-//   open_ms                    opening the ledger and its projections, one DescribeJob
-//   asof_p50_us, asof_p99_us   DescribeJob as of a random sequence
-//   raw_seek_get_p99_us        a RocksDB seek then get of a random event
-//   rebuild_events_per_s       ProjectionManager::Rebuild of every projection
-//   raw_fold_events_per_s      scan of the events family, Cap'n Proto decode, and a
-//                              minimal in-memory fold (counters per job) of the same log
-//   verify_events_per_s        EventLog::Verify (hash chain)
-//   raw_scan_events_per_s      scan of the events family
-//   rebuild_ratio, verify_ratio, asof_p99_over_raw
+// Workload: a realistic mix of validated commands (jobs over thing groups of 20;
+// devices start, report progress and finish, mostly SUCCEEDED, some FAILED; some
+// executions force-canceled; some jobs canceled), issued by many caller threads, each
+// driving its own jobs, through the Ledger with every index, the hash chain and the
+// "jobs" projection inline. The baselines write the very event bytes the ledger
+// stored (read back from its events family).
+//
+// Rows (see README "Performance"):
+//   append_events_per_s          --callers callers (default 64), sync off
+//   raw_batch_put_events_per_s   the same event bytes, RocksDB WriteBatches of 256, sync off
+//   durable_append_events_per_s  64 callers, sync on (--durable-events, default 200000)
+//   raw_sync_batch_events_per_s  sync WriteBatches of 64
+//   durable_single_events_per_s  one caller, sync on, one command at a time
+//                                (--single-events, default 20000)
+//   raw_sync_put_events_per_s    one sync Put per event
+//   open_ms                      open the ledger and its projections, one DescribeJob
+//   asof_p50_us, asof_p99_us     DescribeJob as of a random sequence
+//   raw_seek_get_p99_us          a RocksDB seek then get of a random event
+//   rebuild_events_per_s         ProjectionManager::Rebuild of every projection
+//   raw_fold_events_per_s        scan + Cap'n Proto decode + in-memory fold
+//   verify_events_per_s          EventLog::Verify (hash chain)
+//   raw_scan_events_per_s        scan of the events family
+//   bytes_per_event              the ledger's folder size / events
+//   sqlite_append_events_per_s   the durable rows' events into SQLite (WAL mode,
+//                                synchronous=FULL, indexes on job and thing, one
+//                                transaction per group of the ledger's mean group size)
+//   postgres_append_events_per_s the same into PostgreSQL (jsonb payload), on a
+//                                throw-away server on a Unix socket; skipped with a note
+//                                when PostgreSQL is not installed
+//   ratios: append_ratio, durable_append_ratio, durable_single_ratio, rebuild_ratio,
+//           verify_ratio, asof_p99_over_raw, sqlite_ratio, postgres_ratio
 
 #include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <algorithm>
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "bench/baselines.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/keys.h"
 #include "ledger/ledger.h"
@@ -37,145 +64,109 @@
 #include "projections/read_models.h"
 
 using namespace jobledger;
+using namespace jobledger::bench;
 
 namespace {
 
-using Steady = std::chrono::steady_clock;
-
-double Seconds(Steady::time_point start) {
-  return std::chrono::duration<double>(Steady::now() - start).count();
-}
-
-[[noreturn]] void Die(const std::string& what, const Status& s) {
-  std::fprintf(stderr, "jobledger_bench: %s: %s\n", what.c_str(), s.ToString().c_str());
-  std::exit(1);
-}
-
-template <typename T>
-T Must(StatusOr<T> r, const std::string& what) {
-  if (!r.ok()) Die(what, r.status());
-  return std::move(r).value();
-}
-
-void Must(const Status& s, const std::string& what) {
-  if (!s.ok()) Die(what, s);
-}
+constexpr int kThingsPerGroup = 20;
+constexpr int kGroups = 50;
 
 std::string Arn(const std::string& kind, const std::string& name) {
   return "arn:aws:iot:us-east-1:123456789012:" + kind + "/" + name;
 }
 
-// A realistic mix: jobs over groups of 20 things; devices start, report progress and
-// finish (mostly SUCCEEDED, some FAILED), a few executions and jobs are canceled.
-uint64_t Populate(Ledger& ledger, ManualClock& clock, uint64_t target_events) {
-  constexpr int kThingsPerGroup = 20;
-  uint64_t job = 0;
-  while (ledger.log().head().sequence < target_events) {
-    const std::string group = "fleet-" + std::to_string(job % 50);
-    if (job < 50) {
-      for (int t = 0; t < kThingsPerGroup; ++t) {
-        Must(ledger.AddThingToThingGroup({"bench:admin", ""},
-                                         {group, group + "-thing-" + std::to_string(t)}),
-             "add thing");
-      }
-    }
-    CreateJobRequest create;
-    create.job_id = "job-" + std::to_string(job);
-    create.targets = {Arn("thinggroup", group)};
-    create.document = R"({"operation":"install","url":"https://example.com/fw.bin"})";
-    create.description = "firmware rollout " + std::to_string(job);
-    create.timeout_config = TimeoutConfig{30};
-    Must(ledger.CreateJob({"bench:operator", ""}, create).status(), "create job");
+// The thing groups every job targets; set up before the timed part.
+void AddFleet(Ledger& ledger) {
+  for (int g = 0; g < kGroups; ++g) {
+    const std::string group = "fleet-" + std::to_string(g);
     for (int t = 0; t < kThingsPerGroup; ++t) {
-      const std::string thing = group + "-thing-" + std::to_string(t);
-      clock.Advance(1000);
-      UpdateJobExecutionRequest u;
-      u.job_id = create.job_id;
-      u.thing_name = thing;
-      u.status = ExecutionStatus::kInProgress;
-      u.status_details = DetailsMap{{"progress", "10%"}};
-      Must(ledger.UpdateJobExecution({"thing:" + thing, ""}, u).status(), "start");
-      u.status_details = DetailsMap{{"progress", "60%"}};
-      Must(ledger.UpdateJobExecution({"thing:" + thing, ""}, u).status(), "progress");
-      if (t == 7 && job % 10 == 3) {
-        CancelJobExecutionRequest c;
-        c.job_id = create.job_id;
-        c.thing_name = thing;
-        c.force = true;
-        Must(ledger.CancelJobExecution({"bench:operator", ""}, c), "cancel execution");
-        continue;
-      }
-      u.status = (t % 9 == 4) ? ExecutionStatus::kFailed : ExecutionStatus::kSucceeded;
-      u.status_details = DetailsMap{{"progress", "100%"}};
-      Must(ledger.UpdateJobExecution({"thing:" + thing, ""}, u).status(), "finish");
+      Must(ledger.AddThingToThingGroup({"bench:admin", ""}, {group, group + "-thing-" + std::to_string(t)}),
+           "add thing");
     }
-    ++job;
   }
-  return ledger.log().head().sequence;
 }
 
-struct RawFold {
+// One job's life: created over a group, every device starts, reports progress and
+// finishes (some fail, some are force-canceled); every 25th job is canceled halfway.
+void RunJob(Ledger& ledger, ManualClock& clock, uint64_t job, const std::atomic<bool>& stop) {
+  const std::string group = "fleet-" + std::to_string(job % kGroups);
+  CreateJobRequest create;
+  create.job_id = "job-" + std::to_string(job);
+  create.targets = {Arn("thinggroup", group)};
+  create.document = R"({"operation":"install","url":"https://example.com/fw.bin"})";
+  create.description = "firmware rollout " + std::to_string(job);
+  create.timeout_config = TimeoutConfig{30};
+  Must(ledger.CreateJob({"bench:operator", ""}, create).status(), "create job");
+  for (int t = 0; t < kThingsPerGroup && !stop.load(std::memory_order_relaxed); ++t) {
+    const std::string thing = group + "-thing-" + std::to_string(t);
+    clock.Advance(1000);
+    if (job % 25 == 24 && t == kThingsPerGroup / 2) {
+      CancelJobRequest cancel;
+      cancel.job_id = create.job_id;
+      cancel.reason_code = "BENCH";
+      Must(ledger.CancelJob({"bench:operator", ""}, cancel).status(), "cancel job");
+      return;
+    }
+    UpdateJobExecutionRequest u;
+    u.job_id = create.job_id;
+    u.thing_name = thing;
+    u.status = ExecutionStatus::kInProgress;
+    u.status_details = DetailsMap{{"progress", "10%"}};
+    Must(ledger.UpdateJobExecution({"thing:" + thing, ""}, u).status(), "start");
+    u.status_details = DetailsMap{{"progress", "60%"}};
+    Must(ledger.UpdateJobExecution({"thing:" + thing, ""}, u).status(), "progress");
+    if (t == 7 && job % 10 == 3) {
+      CancelJobExecutionRequest c;
+      c.job_id = create.job_id;
+      c.thing_name = thing;
+      c.force = true;
+      Must(ledger.CancelJobExecution({"bench:operator", ""}, c), "cancel execution");
+      continue;
+    }
+    u.status = (t % 9 == 4) ? ExecutionStatus::kFailed : ExecutionStatus::kSucceeded;
+    u.status_details = DetailsMap{{"progress", "100%"}};
+    Must(ledger.UpdateJobExecution({"thing:" + thing, ""}, u).status(), "finish");
+  }
+}
+
+struct AppendRun {
   uint64_t events = 0;
-  std::unordered_map<std::string, std::array<int64_t, 9>> counts;
+  uint64_t jobs = 0;
+  double seconds = 0;
+  double events_per_group = 0;
 };
 
-// The ledger folder opened with plain RocksDB, read-only: the baselines.
-class RawDb {
- public:
-  explicit RawDb(const std::string& path) {
-    rocksdb::DBOptions options;
-    std::vector<std::string> names;
-    if (!rocksdb::DB::ListColumnFamilies(options, path, &names).ok()) std::exit(2);
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto& n : names) descriptors.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    if (!rocksdb::DB::OpenForReadOnly(options, path, descriptors, &handles_, &db_).ok()) std::exit(2);
-    for (auto* h : handles_) {
-      if (h->GetName() == internal::kEventsFamily) events_ = h;
-    }
-  }
-  ~RawDb() {
-    for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    delete db_;
-  }
-
-  // Scans the events family; with `decode`, decodes every event and folds execution
-  // status changes into per-job counters.
-  RawFold ScanDecodeFold(bool decode) {
-    RawFold fold;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
-    uint64_t seq = 0;
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      ++seq;
-      ++fold.events;
-      if (!decode) continue;
-      std::string_view value(it->value().data(), it->value().size());
-      StatusOr<Event> e = internal::DecodeEvent(value.substr(32), seq);
-      if (!e.ok()) Die("raw decode", e.status());
-      if (const auto* q = std::get_if<ExecutionQueued>(&e->body)) {
-        ++fold.counts[q->job_id][static_cast<size_t>(ExecutionStatus::kQueued)];
-      } else if (const auto* c = std::get_if<ExecutionStatusChanged>(&e->body)) {
-        auto& counts = fold.counts[c->job_id];
-        --counts[static_cast<size_t>(c->from)];
-        ++counts[static_cast<size_t>(c->to)];
+// `callers` threads run jobs until `target` more events are in the log; only the
+// commands are timed (the fleet is set up first).
+AppendRun RunCallers(Ledger& ledger, ManualClock& clock, int callers, uint64_t target) {
+  AddFleet(ledger);
+  const uint64_t head0 = ledger.log().head().sequence;
+  const EventLog::WriterStats stats0 = ledger.log().writer_stats();
+  std::atomic<uint64_t> next_job{0};
+  std::atomic<bool> stop{false};
+  const auto start = Steady::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < callers; ++c) {
+    threads.emplace_back([&] {
+      while (!stop.load()) {
+        if (ledger.log().head().sequence >= head0 + target) {
+          stop.store(true);
+          break;
+        }
+        RunJob(ledger, clock, next_job.fetch_add(1), stop);
       }
-    }
-    return fold;
+    });
   }
-
-  // One seek to an event key, then a get of it: the cheapest point read RocksDB does.
-  void SeekThenGet(uint64_t seq) {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
-    const std::string key = internal::EventKey(seq);
-    it->Seek(key);
-    std::string value;
-    if (!db_->Get(rocksdb::ReadOptions(), events_, key, &value).ok()) std::exit(3);
-  }
-
- private:
-  rocksdb::DB* db_ = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  rocksdb::ColumnFamilyHandle* events_ = nullptr;
-};
+  for (auto& t : threads) t.join();
+  AppendRun run;
+  run.seconds = Seconds(start);
+  run.events = ledger.log().head().sequence - head0;
+  run.jobs = next_job.load();
+  const EventLog::WriterStats stats = ledger.log().writer_stats();
+  const uint64_t groups = stats.written_groups - stats0.written_groups;
+  run.events_per_group = groups ? static_cast<double>(run.events) / static_cast<double>(groups) : 0;
+  return run;
+}
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -194,12 +185,16 @@ uint64_t FolderBytes(const std::string& path) {
 struct Row {
   std::string key;
   double value;
+  std::string note;
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint64_t events = 200000;
+  uint64_t events = 1000000;
+  uint64_t durable_events = 200000;
+  uint64_t single_events = 20000;
+  int callers = 64;
   bool json = false;
   bool keep = false;
   std::string dir;
@@ -207,6 +202,12 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--events" && i + 1 < argc) {
       events = std::stoull(argv[++i]);
+    } else if (a == "--durable-events" && i + 1 < argc) {
+      durable_events = std::stoull(argv[++i]);
+    } else if (a == "--single-events" && i + 1 < argc) {
+      single_events = std::stoull(argv[++i]);
+    } else if (a == "--callers" && i + 1 < argc) {
+      callers = std::max(1, std::stoi(argv[++i]));
     } else if (a == "--json") {
       json = true;
     } else if (a == "--keep") {
@@ -214,53 +215,115 @@ int main(int argc, char** argv) {
     } else if (a == "--dir" && i + 1 < argc) {
       dir = argv[++i];
     } else {
-      std::fprintf(stderr, "usage: jobledger_bench [--events N] [--json] [--dir DIR] [--keep]\n");
+      std::fprintf(stderr,
+                   "usage: jobledger_bench [--events N] [--json] [--dir DIR] [--keep] [--callers C]\n"
+                   "                       [--durable-events N] [--single-events N]\n");
       return 2;
     }
   }
-  if (dir.empty()) {
-    dir = (std::filesystem::temp_directory_path() / "jobledger-bench").string();
-  }
+  durable_events = std::min(durable_events, events);
+  single_events = std::min(single_events, events);
+  if (dir.empty()) dir = (std::filesystem::temp_directory_path() / "jobledger-bench").string();
   std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
   const std::string path = dir + "/ledger";
   std::vector<Row> rows;
+  auto add = [&](const std::string& key, double value, std::string note = "") {
+    rows.push_back({key, value, std::move(note)});
+    if (!json) std::fprintf(stderr, "  %-30s %14.3f %s\n", key.c_str(), value, rows.back().note.c_str());
+  };
+  auto get = [&](const std::string& key) {
+    for (const Row& r : rows) {
+      if (r.key == key) return r.value;
+    }
+    return 0.0;
+  };
 
   ManualClock clock(1764237600000000);
-  LedgerOptions options;
-  options.clock = &clock;
-  options.sync = false;
-  auto open_all = [&](std::unique_ptr<Ledger>* ledger, std::unique_ptr<ProjectionManager>* projections) {
-    *ledger = Must(Ledger::Open(options, path), "open");
+  auto open_all = [&](const std::string& at, bool sync, std::unique_ptr<Ledger>* ledger,
+                      std::unique_ptr<ProjectionManager>* projections) {
+    LedgerOptions options;
+    options.clock = &clock;
+    options.sync = sync;
+    *ledger = Must(Ledger::Open(options, at), "open " + at);
     std::vector<ProjectionManager::Entry> entries;
     entries.push_back({std::make_unique<JobsProjection>(), ProjectionMode::kInline});
     *projections = Must(ProjectionManager::Open((*ledger)->log(), std::move(entries)), "projections");
   };
+
+  // ---- appends: the main log, many callers, sync off ----
   uint64_t n = 0;
   uint64_t jobs = 0;
+  double mean_group = 0;
   {
     std::unique_ptr<Ledger> ledger;
     std::unique_ptr<ProjectionManager> projections;
-    open_all(&ledger, &projections);
-    n = Populate(*ledger, clock, events);
-    for (uint64_t j = 0;; ++j) {
-      auto state = ledger->GetJobState("job-" + std::to_string(j));
-      if (!state.ok() || !state->has_value()) {
-        jobs = j;
-        break;
-      }
-    }
+    open_all(path, /*sync=*/false, &ledger, &projections);
+    AppendRun run = RunCallers(*ledger, clock, callers, events);
+    n = ledger->log().head().sequence;
+    jobs = run.jobs;
+    add("events", static_cast<double>(n));
+    add("append_events_per_s", static_cast<double>(run.events) / run.seconds,
+        std::to_string(callers) + " callers, " + std::to_string(run.events_per_group).substr(0, 6) +
+            " events/group");
   }
-  rows.push_back({"events", static_cast<double>(n)});
-  rows.push_back({"bytes_per_event", static_cast<double>(FolderBytes(path)) / static_cast<double>(n)});
+  add("bytes_per_event", static_cast<double>(FolderBytes(path)) / static_cast<double>(n));
+  {
+    RawDb source(path);
+    add("raw_batch_put_events_per_s",
+        RawPut(source, dir + "/raw-batch", n, /*batch=*/256, /*sync=*/false), "batches of 256");
+  }
+  add("append_ratio", get("append_events_per_s") / get("raw_batch_put_events_per_s"));
+
+  // ---- durable appends: 64 callers, then one ----
+  {
+    std::unique_ptr<Ledger> ledger;
+    std::unique_ptr<ProjectionManager> projections;
+    open_all(dir + "/durable", /*sync=*/true, &ledger, &projections);
+    AppendRun run = RunCallers(*ledger, clock, 64, durable_events);
+    mean_group = run.events_per_group;
+    add("durable_events", static_cast<double>(run.events));
+    add("durable_append_events_per_s", static_cast<double>(run.events) / run.seconds,
+        "64 callers, " + std::to_string(run.events_per_group).substr(0, 6) + " events/sync");
+  }
+  {
+    RawDb source(path);
+    add("raw_sync_batch_events_per_s",
+        RawPut(source, dir + "/raw-sync-batch", durable_events, /*batch=*/64, /*sync=*/true),
+        "sync batches of 64");
+  }
+  add("durable_append_ratio", get("durable_append_events_per_s") / get("raw_sync_batch_events_per_s"));
+  {
+    std::unique_ptr<Ledger> ledger;
+    std::unique_ptr<ProjectionManager> projections;
+    open_all(dir + "/single", /*sync=*/true, &ledger, &projections);
+    AppendRun run = RunCallers(*ledger, clock, 1, single_events);
+    add("durable_single_events", static_cast<double>(run.events));
+    add("durable_single_events_per_s", static_cast<double>(run.events) / run.seconds, "1 caller");
+  }
+  {
+    RawDb source(path);
+    add("raw_sync_put_events_per_s",
+        RawPut(source, dir + "/raw-sync-put", single_events, /*batch=*/1, /*sync=*/true),
+        "one sync Put per event");
+  }
+  add("durable_single_ratio", get("durable_single_events_per_s") / get("raw_sync_put_events_per_s"));
+  std::filesystem::remove_all(dir + "/durable");
+  std::filesystem::remove_all(dir + "/single");
+  std::filesystem::remove_all(dir + "/raw-batch");
+  std::filesystem::remove_all(dir + "/raw-sync-batch");
+  std::filesystem::remove_all(dir + "/raw-sync-put");
+
+  // ---- reads on the main log ----
   {
     // Cold open: the ledger, its projections, and one answer.
     auto start = Steady::now();
     std::unique_ptr<Ledger> ledger;
     std::unique_ptr<ProjectionManager> projections;
-    open_all(&ledger, &projections);
+    open_all(path, /*sync=*/false, &ledger, &projections);
     ReadModels reads(ledger->log(), *projections, ValidationContext{}, &clock);
     Must(reads.DescribeJob("job-0").status(), "describe");
-    rows.push_back({"open_ms", Seconds(start) * 1000});
+    add("open_ms", Seconds(start) * 1000);
 
     // As-of reads at random points.
     std::mt19937_64 rng(42);
@@ -275,29 +338,27 @@ int main(int argc, char** argv) {
         Die("as-of describe", answer.status());
       }
     }
-    rows.push_back({"asof_p50_us", Percentile(samples, 0.50)});
-    rows.push_back({"asof_p99_us", Percentile(samples, 0.99)});
+    add("asof_p50_us", Percentile(samples, 0.50));
+    add("asof_p99_us", Percentile(samples, 0.99));
 
-    // Rebuild of all projections.
     start = Steady::now();
     RebuildReport report = Must(projections->Rebuild(JobsProjection::kName), "rebuild");
-    rows.push_back({"rebuild_events_per_s", static_cast<double>(report.events) / Seconds(start)});
+    add("rebuild_events_per_s", static_cast<double>(report.events) / Seconds(start));
 
-    // Verify the chain.
     start = Steady::now();
     VerifyResult verified = Must(ledger->log().Verify(), "verify");
     const double verify_s = Seconds(start);
     if (!verified.ok()) Die("verify", DataLossError(verified.detail));
-    rows.push_back({"verify_events_per_s", static_cast<double>(verified.events_checked) / verify_s});
+    add("verify_events_per_s", static_cast<double>(verified.events_checked) / verify_s);
   }
   {
     RawDb raw(path);
     auto start = Steady::now();
-    RawFold fold = raw.ScanDecodeFold(/*decode=*/true);
-    rows.push_back({"raw_fold_events_per_s", static_cast<double>(fold.events) / Seconds(start)});
+    uint64_t folded = raw.ScanDecodeFold(/*decode=*/true);
+    add("raw_fold_events_per_s", static_cast<double>(folded) / Seconds(start));
     start = Steady::now();
-    RawFold scan = raw.ScanDecodeFold(/*decode=*/false);
-    rows.push_back({"raw_scan_events_per_s", static_cast<double>(scan.events) / Seconds(start)});
+    uint64_t scanned = raw.ScanDecodeFold(/*decode=*/false);
+    add("raw_scan_events_per_s", static_cast<double>(scanned) / Seconds(start));
     std::mt19937_64 rng(43);
     std::vector<double> samples;
     for (int i = 0; i < 20000; ++i) {
@@ -306,27 +367,53 @@ int main(int argc, char** argv) {
       raw.SeekThenGet(at);
       samples.push_back(Seconds(t0) * 1e6);
     }
-    rows.push_back({"raw_seek_get_p99_us", Percentile(samples, 0.99)});
+    add("raw_seek_get_p99_us", Percentile(samples, 0.99));
   }
-  auto get = [&](const std::string& key) {
-    for (const Row& r : rows) {
-      if (r.key == key) return r.value;
+  add("rebuild_ratio", get("rebuild_events_per_s") / get("raw_fold_events_per_s"));
+  add("verify_ratio", get("verify_events_per_s") / get("raw_scan_events_per_s"));
+  add("asof_p99_over_raw", get("asof_p99_us") / get("raw_seek_get_p99_us"));
+
+  // ---- what users would build instead ----
+  const size_t group = std::max<size_t>(1, static_cast<size_t>(mean_group + 0.5));
+  {
+    RawDb source(path);
+    StatusOr<double> sqlite = SqliteAppend(source, dir + "/sqlite.db", durable_events, group);
+    if (!sqlite.ok()) Die("sqlite", sqlite.status());
+    add("sqlite_append_events_per_s", *sqlite,
+        "WAL, synchronous=FULL, " + std::to_string(group) + " events/transaction");
+    add("sqlite_ratio", get("durable_append_events_per_s") / *sqlite);
+  }
+  {
+    RawDb source(path);
+    std::string note;
+    StatusOr<double> pg = PostgresAppend(source, dir + "/pg", durable_events, group, &note);
+    if (pg.ok()) {
+      add("postgres_append_events_per_s", *pg, note);
+      add("postgres_ratio", get("durable_append_events_per_s") / *pg);
+    } else {
+      std::fprintf(stderr, "jobledger_bench: postgres row skipped: %s\n", pg.status().message().c_str());
+      rows.push_back({"postgres_append_events_per_s", std::nan(""), "skipped: " + pg.status().message()});
+      rows.push_back({"postgres_ratio", std::nan(""), "skipped"});
     }
-    return 0.0;
-  };
-  rows.push_back({"rebuild_ratio", get("rebuild_events_per_s") / get("raw_fold_events_per_s")});
-  rows.push_back({"verify_ratio", get("verify_events_per_s") / get("raw_scan_events_per_s")});
-  rows.push_back({"asof_p99_over_raw", get("asof_p99_us") / get("raw_seek_get_p99_us")});
+  }
 
   if (json) {
+    // A skipped row is null, with its reason under "<key>_note".
     std::printf("{");
     for (size_t i = 0; i < rows.size(); ++i) {
-      std::printf("%s\"%s\": %.6g", i ? ", " : "", rows[i].key.c_str(), rows[i].value);
+      if (std::isnan(rows[i].value)) {
+        std::printf("%s\"%s\": null", i ? ", " : "", rows[i].key.c_str());
+        if (rows[i].note != "skipped") {
+          std::printf(", \"%s_note\": \"%s\"", rows[i].key.c_str(), rows[i].note.c_str());
+        }
+      } else {
+        std::printf("%s\"%s\": %.6g", i ? ", " : "", rows[i].key.c_str(), rows[i].value);
+      }
     }
     std::printf("}\n");
   } else {
-    std::printf("%-28s %16s\n", "metric", "value");
-    for (const Row& r : rows) std::printf("%-28s %16.3f\n", r.key.c_str(), r.value);
+    std::printf("%-30s %16s  %s\n", "metric", "value", "note");
+    for (const Row& r : rows) std::printf("%-30s %16.3f  %s\n", r.key.c_str(), r.value, r.note.c_str());
   }
   if (!keep) std::filesystem::remove_all(dir);
   return 0;

@@ -138,13 +138,14 @@ class AsyncLedger {
     return boost::asio::async_initiate<Token, void(Outcome)>(
         [this, submit](auto handler, RequestContext c, Request r) {
           using Handler = std::decay_t<decltype(handler)>;
-          auto work = boost::asio::make_work_guard(handler, executor_);
+          auto guard = boost::asio::make_work_guard(handler, executor_);
+          using Work = decltype(guard);
           struct Pending {
             Handler handler;
-            decltype(work) work;
+            Work work;
           };
           // Shared: Ledger callbacks are std::function (copyable); handlers may not be.
-          auto pending = std::make_shared<Pending>(Pending{std::move(handler), std::move(work)});
+          auto pending = std::make_shared<Pending>(Pending{std::move(handler), std::move(guard)});
           auto done = [pending](Outcome outcome) {
             auto executor = pending->work.get_executor();
             boost::asio::post(executor, [pending, outcome = std::move(outcome)]() mutable {

@@ -351,10 +351,10 @@ struct GroupState {
   std::map<uint32_t, std::vector<std::unique_ptr<rocksdb::Iterator>>> pool;
 };
 
-// The transaction of one append inside a group. Its events and rows go into the
-// group's WriteBatch after a save point, so a rejection rolls back this append alone;
-// its pending rows are kept apart until Commit() so its reads see its own writes, then
-// the group's, then the stored rows.
+// The transaction of one append inside a group. Its events go into the group's
+// WriteBatch after a save point, so a rejection rolls back this append alone; its rows
+// are kept apart until Commit() (its reads see its own writes, then the group's, then
+// the stored rows) and reach the batch once, when the group is written.
 class RocksTxn final : public AppendTxn {
  public:
   RocksTxn(RocksEventLog* log, GroupState* group, int64_t now, int64_t clamped_from,
@@ -573,10 +573,8 @@ class RocksTxn final : public AppendTxn {
   Status Write(FamilyId family, std::string_view key, std::optional<std::string> value) {
     std::shared_ptr<rocksdb::ColumnFamilyHandle> h = log_->WritableFamily(family);
     if (h == nullptr) return log_->UnknownFamily(family);
-    const rocksdb::Slice k(key.data(), key.size());
-    rocksdb::Status s = value.has_value() ? group_->batch.Put(h.get(), k, *value)
-                                          : group_->batch.Delete(h.get(), k);
-    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(s, "building the append"));
+    // Rows reach the batch only when the group is written (RocksEventLog::AddRows):
+    // a row written by many appends of a group is put once.
     pending_[{family.value, std::string(key)}] = std::move(value);
     return Status();
   }
@@ -818,6 +816,16 @@ std::vector<StatusOr<AppendResult>> RocksEventLog::WriteGroup(std::vector<Pendin
       sync = sync || d == Durability::kSync || (d == Durability::kDefault && sync_);
     }
   }
+  {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    ++stats_.groups;
+    stats_.appends += appends.size();
+    stats_.largest_group = std::max<uint64_t>(stats_.largest_group, appends.size());
+    if (!group.events.empty()) {
+      ++stats_.written_groups;
+      if (sync) ++stats_.synced_groups;
+    }
+  }
   if (group.events.empty()) return results;
   Status written = CommitGroup(group, sync);
   if (!written.ok()) {
@@ -833,6 +841,7 @@ Status RocksEventLog::CommitGroup(GroupState& group, bool sync) {
   const uint64_t first = group.events.front().sequence;
   const uint64_t last = group.head.sequence;
   rocksdb::WriteBatch& batch = group.batch;
+  JOBLEDGER_RETURN_IF_ERROR(AddRows(group));
   // One time-index entry per run of events with one recordedAt, keyed by the run's
   // last sequence: the answer to "the last sequence at or before t".
   rocksdb::Status bs;
@@ -888,9 +897,27 @@ Status RocksEventLog::WriteRows(const std::function<Status(RowTxn&)>& fill,
     txn.Commit();
   }
   group.pool.clear();
+  JOBLEDGER_RETURN_IF_ERROR(AddRows(group));
   rocksdb::WriteOptions wo;
   wo.sync = durability == Durability::kSync || (durability == Durability::kDefault && sync_);
   return internal::FromRocks(db_->Write(wo, &group.batch), "writing rows to '" + path_ + "'");
+}
+
+Status RocksEventLog::AddRows(GroupState& group) {
+  uint32_t current = std::numeric_limits<uint32_t>::max();
+  std::shared_ptr<rocksdb::ColumnFamilyHandle> h;
+  for (const auto& [key, value] : group.rows) {
+    if (key.first != current) {
+      current = key.first;
+      h = WritableFamily(FamilyId{current});
+      if (h == nullptr) return UnknownFamily(FamilyId{current});
+    }
+    const rocksdb::Slice k(key.second);
+    rocksdb::Status s = value.has_value() ? group.batch.Put(h.get(), k, *value)
+                                          : group.batch.Delete(h.get(), k);
+    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(s, "building the append"));
+  }
+  return Status();
 }
 
 StatusOr<FamilyId> RocksEventLog::OpenFamily(std::string_view name) {

@@ -387,6 +387,17 @@ class EventLog {
   // Appends queued and not yet written (for monitoring and tests).
   virtual size_t queued_appends() const = 0;
 
+  // What the writer has done since the log was opened (for monitoring, the
+  // benchmark and tests).
+  struct WriterStats {
+    uint64_t groups = 0;         // groups decided
+    uint64_t appends = 0;        // appends decided (accepted, rejected or duplicate)
+    uint64_t written_groups = 0; // groups that wrote a batch
+    uint64_t synced_groups = 0;  // of those, written with a WAL sync
+    uint64_t largest_group = 0;  // most appends in one group
+  };
+  virtual WriterStats writer_stats() const = 0;
+
   // OK while the log accepts appends. After a group's write failed (a full disk, an
   // I/O error), the error that stopped it: every later append fails with it, and
   // reopening the ledger recovers every acknowledged event.

@@ -148,6 +148,10 @@ class RocksEventLog final : public EventLog {
   void AppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) override;
   Status TryAppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) override;
   size_t queued_appends() const override;
+  WriterStats writer_stats() const override {
+    std::lock_guard<std::mutex> lock(head_mu_);
+    return stats_;
+  }
   Status failure() const override {
     std::lock_guard<std::mutex> lock(head_mu_);
     return failed_;
@@ -236,7 +240,9 @@ class RocksEventLog final : public EventLog {
   std::vector<StatusOr<AppendResult>> WriteGroup(std::vector<PendingAppend>& appends);
   // Decides one append into `group`. *joined: its result depends on the group's write.
   StatusOr<AppendResult> DecideOne(GroupState& group, const PendingAppend& append, bool* joined);
-  // Adds the time and request indexes and the head to the batch and writes it.
+  // Puts the rows the group's appends wrote into its batch (each row once).
+  Status AddRows(GroupState& group);
+  // Adds the rows, the time and request indexes and the head to the batch; writes it.
   Status CommitGroup(GroupState& group, bool sync);
   void StartWriter() {
     writer_work_.emplace(writer_context_.get_executor());
@@ -281,6 +287,7 @@ class RocksEventLog final : public EventLog {
   std::mutex append_mu_;  // serialises groups, WriteRows, family changes (and catch-up)
   mutable std::mutex head_mu_;
   Head head_;  // guarded by head_mu_; written only with append_mu_ held
+  WriterStats stats_;  // guarded by head_mu_
   Status failed_;  // guarded by head_mu_; set (with append_mu_ held) when a write failed
 
   size_t queue_capacity_ = 4096;

@@ -4,7 +4,10 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/env.h>
 #include <unistd.h>
+
+#include <cstdarg>
 
 #include <algorithm>
 #include <cstring>
@@ -136,6 +139,36 @@ void RocksCursor::Advance() {
   ++next_;
 }
 
+namespace {
+
+// An info log that drops everything.
+class NullLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+}  // namespace
+
+Status ProbeWalWhenIdle(const rocksdb::DBOptions& options, const std::string& path,
+                        const std::vector<rocksdb::ColumnFamilyDescriptor>& descriptors) {
+  rocksdb::Env* env = options.env != nullptr ? options.env : rocksdb::Env::Default();
+  rocksdb::FileLock* lock = nullptr;
+  if (!env->LockFile(path + "/LOCK", &lock).ok()) return Status();  // a writer is live
+  env->UnlockFile(lock).PermitUncheckedError();
+  rocksdb::DBOptions probe_options = options;
+  probe_options.info_log = std::make_shared<NullLogger>();
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* probe = nullptr;
+  rocksdb::Status rs = rocksdb::DB::OpenForReadOnly(probe_options, path, descriptors, &handles, &probe);
+  if (probe != nullptr) {
+    for (auto* h : handles) probe->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    delete probe;
+  }
+  if (rs.ok() || !rs.IsCorruption()) return Status();  // other failures: let the real open say
+  return internal::FromRocks(rs, "opening ledger at '" + path + "'");
+}
+
 StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& options,
                                                         std::string_view path_view,
                                                         OpenMode mode) {
@@ -207,6 +240,13 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
       rs = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &log->handles_, &raw);
       break;
     case OpenMode::kSecondary: {
+      // A secondary treats an unreadable WAL record as a write in progress and stops
+      // there, silently answering from a prefix. When no writer holds the ledger, a
+      // read-only probe first checks that the WAL replays whole (its info log goes
+      // nowhere: nothing is written into the ledger folder).
+      if (Status probe = ProbeWalWhenIdle(db_options, path, descriptors); !probe.ok()) {
+        return probe;
+      }
       std::string secondary = options.secondary_path;
       if (secondary.empty()) {
         std::string tmpl = (fs::temp_directory_path() / "jobledger-secondary-XXXXXX").string();
@@ -985,8 +1025,12 @@ std::unique_ptr<RowIterator> RocksEventLog::ScanRows(FamilyId family,
 
 StatusOr<Event> RocksEventLog::Read(uint64_t sequence) const {
   if (sequence == 0) return NotFoundError("event 0: sequences start at 1");
-  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> value,
-                             Get(events_, internal::EventKey(sequence)));
+  StatusOr<std::optional<std::string>> got = Get(events_, internal::EventKey(sequence));
+  if (!got.ok()) {
+    // Name the event: the storage error names only a file and an offset.
+    return Status(got.status().code(), "event " + SeqStr(sequence) + ": " + got.status().message());
+  }
+  std::optional<std::string>& value = *got;
   if (!value.has_value()) {
     if (sequence <= head().sequence) {
       return DataLossError("event " + SeqStr(sequence) + " is missing (head is " +

@@ -11,7 +11,8 @@ packages=(
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev
-  libsqlite3-dev
+  libsqlite3-dev libpq-dev
+  clang libclang-rt-14-dev
   python3 python3-botocore
 )
 

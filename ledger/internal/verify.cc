@@ -59,7 +59,13 @@ StatusOr<VerifyResult> RocksEventLog::Verify(const VerifyOptions& options) const
     if (result.from > 1) {
       StatusOr<std::optional<Hash>> anchor = stored_hash(result.from - 1);
       if (!anchor.ok()) {
-        return problem(VerifyProblem::kDecodeFailed, result.from - 1, anchor.status().message());
+        // A storage error reading the anchor is storage corruption; a value too short
+        // to hold a hash is a decode failure.
+        const VerifyProblem p = anchor.status().message().find("shorter than its hash") !=
+                                        std::string::npos
+                                    ? VerifyProblem::kDecodeFailed
+                                    : VerifyProblem::kStorageCorruption;
+        return problem(p, result.from - 1, anchor.status().message());
       }
       if (!anchor->has_value()) {
         return problem(VerifyProblem::kMissingEvent, result.from - 1,
@@ -71,7 +77,10 @@ StatusOr<VerifyResult> RocksEventLog::Verify(const VerifyOptions& options) const
     ro.snapshot = snapshot;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
     it->Seek(EventKey(result.from));
-    for (uint64_t seq = result.from; seq <= result.to; ++seq, it->Next()) {
+    for (uint64_t seq = result.from; seq <= result.to; ++seq) {
+      // Step only between events of the range: stepping past `to` could meet damage
+      // outside the range and blame the range's last event.
+      if (seq > result.from) it->Next();
       if (!it->Valid()) {
         if (!it->status().ok()) {
           return problem(VerifyProblem::kStorageCorruption, seq,
@@ -206,16 +215,44 @@ Status RocksEventLog::VerifyIndexes(uint64_t from, uint64_t to, const rocksdb::S
     JOBLEDGER_RETURN_IF_ERROR(FromRocks(st, "reading " + cf->GetName()));
     return true;
   };
+  // The time index must answer "the last event at or before t" for every t: an entry
+  // (recordedAt, sequence) for every event whose successor was recorded later, and
+  // for the last event.
+  auto check_time_entry = [&](uint64_t seq, int64_t recorded_at) -> StatusOr<bool> {
+    JOBLEDGER_ASSIGN_OR_RETURN(bool ok, has(time_index_, TimeKey(recorded_at, seq)));
+    if (!ok) {
+      fail(seq, "time_index has no entry for event " + SeqStr(seq) +
+                    ", the last one recorded at its time; as-of reads by time would be wrong")
+          .IgnoreError();
+    }
+    return ok;
+  };
   // Every event is in the streams it names.
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
     uint64_t seq = from;
+    std::optional<int64_t> previous_time;  // of event seq - 1, when in range
     for (it->Seek(EventKey(from)); it->Valid() && seq <= to; it->Next(), ++seq) {
       Hash h;
       std::string_view bytes;
       JOBLEDGER_RETURN_IF_ERROR(SplitValue(ToView(it->value()), seq, &h, &bytes));
       StatusOr<Event> e = DecodeEvent(bytes, seq);
       if (!e.ok()) return fail(seq, e.status().message());
+      if (previous_time && *previous_time < e->recorded_at_micros) {
+        JOBLEDGER_ASSIGN_OR_RETURN(bool ok, check_time_entry(seq - 1, *previous_time));
+        if (!ok) return Status();
+      }
+      previous_time = e->recorded_at_micros;
+      if (seq == to) {
+        // The range's last event: its successor, if any, decides.
+        StatusOr<Event> next = read(seq + 1);
+        const bool last = !next.ok() && next.status().code() == StatusCode::kNotFound;
+        if (!next.ok() && !last) return next.status();
+        if (last || next->recorded_at_micros > e->recorded_at_micros) {
+          JOBLEDGER_ASSIGN_OR_RETURN(bool ok, check_time_entry(seq, e->recorded_at_micros));
+          if (!ok) return Status();
+        }
+      }
       std::string_view job = JobIdOf(e->body);
       std::string_view thing = ThingNameOf(e->body);
       if (!job.empty()) {

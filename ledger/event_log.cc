@@ -1120,7 +1120,25 @@ Status RocksEventLog::CatchUpWithPrimary() {
   std::lock_guard<std::mutex> lock(append_mu_);
   JOBLEDGER_RETURN_IF_ERROR(
       internal::FromRocks(db_->TryCatchUpWithPrimary(), "catching up with the writer"));
-  return LoadHead(/*strict=*/false);
+  JOBLEDGER_RETURN_IF_ERROR(LoadHead(/*strict=*/false));
+  // RocksDB 7.8's secondary keeps rows it replayed from the WAL in memory, where they
+  // shadow newer values the writer has since flushed (facebook/rocksdb#15051): the
+  // head record, projection checkpoints and state rows go stale, while events (never
+  // overwritten) do not. Detect it by events beyond the head record and refuse to
+  // serve the stale state.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), events_));
+  it->SeekToLast();
+  JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading the last event"));
+  if (it->Valid()) {
+    std::optional<uint64_t> last = internal::ParseEventKey(internal::ToView(it->key()));
+    if (last && *last > head().sequence) {
+      return UnavailableError("ledger at '" + path_ + "': the writer flushed while this secondary "
+                              "followed it, and the secondary's rows are stale (events up to " +
+                              SeqStr(*last) + ", head record at " + SeqStr(head().sequence) +
+                              "); reopen the ledger to follow on");
+    }
+  }
+  return Status();
 }
 
 }  // namespace internal

@@ -363,6 +363,9 @@ class EventLog {
 
   // kSecondary only: applies what the writer has made durable since the last call.
   // Not to be called concurrently with reads that must see one consistent state.
+  // kUnavailable once the writer has flushed rows this secondary holds from its WAL:
+  // RocksDB 7.8's secondary would then serve stale rows (the head, state, projection
+  // checkpoints; events stay correct), so reopen the ledger to follow on.
   virtual Status CatchUpWithPrimary() = 0;
 
   // ---- transactions and families of upper layers ----

@@ -1,5 +1,5 @@
 // Test-only hooks: named points in the write paths where a crash test can stop the
-// process at a known moment (see tests/reliability). Production code calls
+// process at a known moment (see tests/crash). Production code calls
 // CrashPoint(name), which costs one atomic load when no hook is set (always, outside
 // tests).
 //

@@ -4,7 +4,10 @@
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/cache.h>
 #include <rocksdb/env.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
 #include <unistd.h>
 
 #include <cstdarg>
@@ -178,6 +181,15 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
   log->path_ = std::string(path_view);
   log->clock_ = options.clock != nullptr ? options.clock : &log->system_clock_;
   log->sync_ = options.sync;
+  // Every family shares one block cache (reads of state, projections and events
+  // compete for it) and keeps bloom filters, so point reads skip files without the
+  // key. Options only: ledgers written without them read the same.
+  {
+    rocksdb::BlockBasedTableOptions table;
+    table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    log->cf_options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  }
   log->queue_capacity_ = std::max<size_t>(options.append_queue_capacity, 1);
   log->max_group_size_ = std::max<size_t>(options.max_group_size, 1);
   const std::string& path = log->path_;
@@ -226,10 +238,10 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (const std::string& name : names) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    descriptors.emplace_back(name, log->cf_options_);
   }
 
-  rocksdb::Options merged(db_options, rocksdb::ColumnFamilyOptions());
+  rocksdb::Options merged(db_options, log->cf_options_);
   rocksdb::DB* raw = nullptr;
   rocksdb::Status rs;
   switch (mode) {
@@ -485,11 +497,14 @@ class RocksTxn final : public AppendTxn {
       return InvalidArgumentError("at most " + std::to_string(kMaxEventsPerAppend) +
                                   " events per append");
     }
-    return Store(Event(in), where);
+    return Store(Event(in), where, /*as_stored=*/true);
   }
 
-  // Encodes, hashes and indexes an event whose envelope is complete.
-  StatusOr<uint64_t> Store(Event event, const std::string& where) {
+  // Encodes, hashes and indexes an event whose envelope is complete. `as_stored`:
+  // keep the event as it decodes from its bytes (an import may hold values the
+  // encoding does not keep, such as zeros that mean "absent"), so what upper layers
+  // fold is what the log holds.
+  StatusOr<uint64_t> Store(Event event, const std::string& where, bool as_stored = false) {
     const uint64_t seq = event.sequence;
     std::string value(kHashBytes, '\0');
     value += internal::EncodeEvent(event);
@@ -500,6 +515,9 @@ class RocksTxn final : public AppendTxn {
     }
     Hash hash = internal::ChainHash(prev_, seq, std::string_view(value).substr(kHashBytes));
     std::memcpy(value.data(), hash.data(), kHashBytes);
+    if (as_stored) {
+      JOBLEDGER_ASSIGN_OR_RETURN(event, internal::DecodeEvent(std::string_view(value).substr(kHashBytes), seq));
+    }
     const char kind = static_cast<char>(KindOf(event.body));
     rocksdb::WriteBatch& batch = group_->batch;
     rocksdb::Status bs = batch.Put(log_->events_, internal::EventKey(seq), value);
@@ -974,7 +992,7 @@ StatusOr<FamilyId> RocksEventLog::OpenFamily(std::string_view name) {
   }
   rocksdb::ColumnFamilyHandle* h = nullptr;
   JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(
-      db_->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), std::string(name), &h),
+      db_->CreateColumnFamily(cf_options_, std::string(name), &h),
       "creating family '" + std::string(name) + "'"));
   families_.push_back(FamilySlot{Own(h), {}});
   return FamilyId{static_cast<uint32_t>(families_.size() - 1)};

@@ -4,9 +4,11 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <tuple>
 
 #include "ledger/memory_rows.h"
 
+#include "ledger/internal/codec.h"
 #include "ledger/internal/decide.h"
 #include "ledger/internal/fold.h"
 #include "ledger/internal/state.h"
@@ -109,7 +111,7 @@ class LedgerImpl final : public Ledger {
     options.request_id = context.request_id;
     DecideFn decide_fn = [this, decided, actor = std::move(context.actor),
                           decide = std::move(decide)](AppendTxn& txn) mutable -> Status {
-      Decider decider(txn, state_, *log_, context_, actor);
+      Decider decider(txn, state_, context_, actor);
       StatusOr<Result> r = decide(decider);
       if (!r.ok()) return r.status();
       decided->emplace(std::move(r).value());
@@ -357,10 +359,15 @@ class LedgerImpl final : public Ledger {
         out.queued_jobs.push_back(std::move(summary));
       }
     }
-    // Queued in queue order (the pending index order); in progress by start time.
+    // Queued by queue time, in progress by start time; ties by jobId (as the read
+    // models and ledger/commands.h say).
+    std::stable_sort(out.queued_jobs.begin(), out.queued_jobs.end(),
+                     [](const PendingJobExecution& a, const PendingJobExecution& b) {
+                       return std::tie(a.queued_at_micros, a.job_id) < std::tie(b.queued_at_micros, b.job_id);
+                     });
     std::stable_sort(out.in_progress_jobs.begin(), out.in_progress_jobs.end(),
                      [](const PendingJobExecution& a, const PendingJobExecution& b) {
-                       return a.started_at_micros < b.started_at_micros;
+                       return std::tie(a.started_at_micros, a.job_id) < std::tie(b.started_at_micros, b.job_id);
                      });
     return out;
   }
@@ -371,7 +378,7 @@ class LedgerImpl final : public Ledger {
       more = false;
       JOBLEDGER_ASSIGN_OR_RETURN(
           AppendResult appended, log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
-            Decider decider(txn, state_, *log_, context_, std::string(internal::kActorTimeout));
+            Decider decider(txn, state_, context_, std::string(internal::kActorTimeout));
             return decider.Advance(now_micros, kAdvanceChunk, &more);
           }));
       if (appended.last_sequence >= appended.first_sequence) {
@@ -475,6 +482,20 @@ class LedgerImpl final : public Ledger {
           return Status();
         }));
     NotifyDue(appended);
+    return Status();
+  }
+
+  Status CheckImport(const std::vector<Event>& events, size_t* bad) const override {
+    MemoryRows memory;
+    StateStore store(&memory, FamilyId{0});
+    for (size_t i = 0; i < events.size(); ++i) {
+      *bad = i;
+      JOBLEDGER_RETURN_IF_ERROR(ValidateEventBody(events[i].body, context_));
+      // Fold what will be stored: the encoding keeps some zeros as "absent".
+      JOBLEDGER_ASSIGN_OR_RETURN(Event stored,
+                                 internal::DecodeEvent(internal::EncodeEvent(events[i]), events[i].sequence));
+      JOBLEDGER_RETURN_IF_ERROR(internal::ApplyEvent(stored, store));
+    }
     return Status();
   }
 

@@ -237,6 +237,12 @@ class Ledger {
   // nothing; validate the events first (replay's Import does).
   virtual Status ImportEvents(const std::vector<Event>& events) = 0;
 
+  // Checks, without writing, that `events` imported into an empty ledger are what
+  // commands could have written: every body passes ValidateEventBody and the state
+  // folds without a contradiction (an execution of an unknown job, a job created
+  // twice). On failure *bad is the index of the offending event.
+  virtual Status CheckImport(const std::vector<Event>& events, size_t* bad) const = 0;
+
   // The underlying log, for reads, verification and upper layers.
   virtual EventLog& log() = 0;
   virtual const EventLog& log() const = 0;

@@ -815,4 +815,59 @@ Status Validate(const RequestContext& request, const ValidationContext& /*contex
   return Status::Ok();
 }
 
+Status ValidateEventBody(const EventBody& body, const ValidationContext& context) {
+  auto ids = [&](std::string_view job_id, std::string_view thing_name) -> Status {
+    JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(job_id));
+    return ValidateThingName(thing_name);
+  };
+  return std::visit(
+      [&](const auto& b) -> Status {
+        using T = std::decay_t<decltype(b)>;
+        if constexpr (std::is_same_v<T, JobCreated>) {
+          CreateJobRequest r;
+          r.job_id = b.job_id;
+          r.targets = b.targets;
+          r.document = b.document;
+          r.description = b.description;
+          r.target_selection = b.target_selection;
+          r.presigned_url_config = b.presigned_url_config;
+          r.job_executions_rollout_config = b.job_executions_rollout_config;
+          r.abort_config = b.abort_config;
+          r.timeout_config = b.timeout_config;
+          return Validate(r, context);
+        } else if constexpr (std::is_same_v<T, JobUpdated>) {
+          UpdateJobRequest r{b.job_id, b.description, b.presigned_url_config,
+                             b.job_executions_rollout_config, b.abort_config, b.timeout_config};
+          return Validate(r, context);
+        } else if constexpr (std::is_same_v<T, TargetsAssociated>) {
+          return Validate(AssociateTargetsWithJobRequest{b.job_id, b.targets, b.comment}, context);
+        } else if constexpr (std::is_same_v<T, JobCanceled>) {
+          return Validate(CancelJobRequest{b.job_id, b.reason_code, b.comment, false}, context);
+        } else if constexpr (std::is_same_v<T, ExecutionStatusChanged>) {
+          JOBLEDGER_RETURN_IF_ERROR(ids(b.job_id, b.thing_name));
+          if (b.to == ExecutionStatus::kNone) return InvalidRequest("status: NONE is not a status");
+          if (b.status_details) {
+            JOBLEDGER_RETURN_IF_ERROR(ValidateStatusDetails(*b.status_details, context.limits));
+          }
+          return Status();
+        } else if constexpr (std::is_same_v<T, ExecutionQueued>) {
+          JOBLEDGER_RETURN_IF_ERROR(ids(b.job_id, b.thing_name));
+          return ParseTargetArn(b.target, context, "target").status();
+        } else if constexpr (std::is_same_v<T, ThingAddedToGroup> ||
+                             std::is_same_v<T, ThingRemovedFromGroup>) {
+          JOBLEDGER_RETURN_IF_ERROR(ValidateThingName(b.thing_name));
+          return ValidateThingGroupName(b.thing_group_name);
+        } else if constexpr (requires { b.job_id; b.thing_name; }) {
+          return ids(b.job_id, b.thing_name);
+        } else if constexpr (requires { b.job_id; }) {
+          return ValidateJobId(b.job_id);
+        } else if constexpr (requires { b.thing_name; }) {
+          return ValidateThingName(b.thing_name);
+        } else {
+          return Status();
+        }
+      },
+      body);
+}
+
 }  // namespace jobledger

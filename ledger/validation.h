@@ -80,6 +80,11 @@ Status Validate(const ThingGroupMembershipRequest& request, const ValidationCont
 Status Validate(const DeleteThingRequest& request, const ValidationContext& context);
 Status Validate(const RequestContext& request, const ValidationContext& context);
 
+// An event body written by someone else (an import): it must be what a command could
+// have written. Ids, targets, documents, configurations and status details follow
+// the rules of the command that writes that kind; derived kinds have valid ids.
+Status ValidateEventBody(const EventBody& body, const ValidationContext& context);
+
 }  // namespace jobledger
 
 #endif  // JOBLEDGER_LEDGER_VALIDATION_H_

@@ -1,6 +1,8 @@
 #include "projections/read_models.h"
 
 #include <algorithm>
+#include <cctype>
+#include <limits>
 
 #include "ledger/validation.h"
 #include "projections/internal/records.h"
@@ -22,9 +24,14 @@ uint32_t Fnv1a(std::string_view s) {
   return h;
 }
 
-// Opaque pagination token: hex of magic | kind | resume key | checksum.
-std::string EncodeToken(char kind, std::string_view resume) {
-  std::string raw = std::string(kTokenMagic) + kind + std::string(resume);
+// Opaque pagination token: hex of magic | kind | scope length | scope | resume key |
+// checksum. The scope (the jobId or thingName listed) binds a token to its listing.
+std::string EncodeToken(char kind, std::string_view scope, std::string_view resume) {
+  std::string raw = std::string(kTokenMagic) + kind;
+  raw.push_back(static_cast<char>((scope.size() >> 8) & 0xff));
+  raw.push_back(static_cast<char>(scope.size() & 0xff));
+  raw.append(scope);
+  raw.append(resume);
   uint32_t sum = Fnv1a(raw);
   for (int shift = 24; shift >= 0; shift -= 8) raw.push_back(static_cast<char>((sum >> shift) & 0xff));
   static constexpr char kHex[] = "0123456789abcdef";
@@ -36,12 +43,12 @@ std::string EncodeToken(char kind, std::string_view resume) {
   return out;
 }
 
-StatusOr<std::string> DecodeToken(char kind, std::string_view token) {
+StatusOr<std::string> DecodeToken(char kind, std::string_view scope, std::string_view token) {
   auto bad = [&] {
-    return InvalidRequest("nextToken: not a token this operation returned; pass the nextToken "
-                          "of the previous page unchanged");
+    return InvalidRequest("nextToken: not a token this operation returned for this listing; "
+                          "pass the nextToken of the previous page unchanged");
   };
-  if (token.size() % 2 != 0 || token.size() < 2 * (sizeof(kTokenMagic) + 4) || token.size() > 4096) {
+  if (token.size() % 2 != 0 || token.size() < 2 * (sizeof(kTokenMagic) + 6) || token.size() > 4096) {
     return bad();
   }
   std::string raw;
@@ -62,7 +69,12 @@ StatusOr<std::string> DecodeToken(char kind, std::string_view token) {
   if (Fnv1a(body) != sum || body.substr(0, header) != kTokenMagic || body[header] != kind) {
     return bad();
   }
-  return std::string(body.substr(header + 1));
+  const size_t scope_size = (static_cast<size_t>(static_cast<uint8_t>(body[header + 1])) << 8) |
+                            static_cast<uint8_t>(body[header + 2]);
+  if (body.size() < header + 3 + scope_size || body.substr(header + 3, scope_size) != scope) {
+    return bad();
+  }
+  return std::string(body.substr(header + 3 + scope_size));
 }
 
 StatusOr<size_t> MaxResults(const std::optional<int>& max_results) {
@@ -228,9 +240,20 @@ StatusOr<std::string> ReadModels::GetJobDocument(std::string_view job_id, const 
 StatusOr<ListJobsResult> ReadModels::ListJobs(const ListJobsRequest& request, const ReadPoint& at) const {
   JOBLEDGER_ASSIGN_OR_RETURN(size_t max, MaxResults(request.max_results));
   if (request.thing_group_name) JOBLEDGER_RETURN_IF_ERROR(ValidateThingGroupName(*request.thing_group_name));
+  if (request.thing_group_id) {
+    const std::string& id = *request.thing_group_id;
+    const bool valid = !id.empty() && id.size() <= 128 &&
+                       std::all_of(id.begin(), id.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '-';
+                       });
+    if (!valid) {
+      return InvalidRequest("thingGroupId: must be 1..128 characters matching [a-zA-Z0-9-]+, got '" +
+                            PrintableKey(id.substr(0, 64)) + "'");
+    }
+  }
   std::optional<std::string> resume;
   if (request.next_token) {
-    JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('J', *request.next_token));
+    JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('J', "", *request.next_token));
   }
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
   return WithFamily<ListJobsResult>(log_, projections_, [&](FamilyId fam) -> StatusOr<ListJobsResult> {
@@ -258,7 +281,7 @@ StatusOr<ListJobsResult> ReadModels::ListJobs(const ListJobsRequest& request, co
         if (!match) return false;
       }
       if (out.jobs.size() == max) {
-        out.next_token = EncodeToken('J', out.jobs.back().job_id);
+        out.next_token = EncodeToken('J', "", out.jobs.back().job_id);
         return true;
       }
       out.jobs.push_back(std::move(summary));
@@ -381,7 +404,11 @@ StatusOr<JobExecution> ReadModels::DescribeJobExecution(std::string_view job_id,
     out.execution_number = number;
     out.version_number = found->version;
     if (found->status == ExecutionStatus::kInProgress && found->deadline()) {
-      out.approximate_seconds_before_timed_out = std::max<int64_t>(0, (*found->deadline() - p.now) / 1'000'000);
+      int64_t left = 0;  // saturating: `now` may be any reading time
+      if (__builtin_sub_overflow(*found->deadline(), p.now, &left)) {
+        left = p.now < 0 ? std::numeric_limits<int64_t>::max() : 0;
+      }
+      out.approximate_seconds_before_timed_out = std::max<int64_t>(0, left / 1'000'000);
     }
     return out;
   });
@@ -393,7 +420,7 @@ StatusOr<ListJobExecutionsForJobResult> ReadModels::ListJobExecutionsForJob(
   JOBLEDGER_ASSIGN_OR_RETURN(size_t max, MaxResults(request.max_results));
   std::optional<std::string> resume;
   if (request.next_token) {
-    JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('E', *request.next_token));
+    JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('E', request.job_id, *request.next_token));
   }
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
   return WithFamily<ListJobExecutionsForJobResult>(log_, projections_, [&](FamilyId fam) -> StatusOr<ListJobExecutionsForJobResult> {
@@ -427,7 +454,7 @@ StatusOr<ListJobExecutionsForJobResult> ReadModels::ListJobExecutionsForJob(
       JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecRecord> e, RecordAsOf<ExecRecord>(*read, entity, p.sequence));
       if (e && !e->deleted && (!request.status || e->status == *request.status)) {
         if (out.execution_summaries.size() == max) {
-          out.next_token = EncodeToken('E', last_resume);
+          out.next_token = EncodeToken('E', request.job_id, last_resume);
           break;
         }
         out.execution_summaries.push_back(
@@ -447,7 +474,7 @@ StatusOr<ListJobExecutionsForThingResult> ReadModels::ListJobExecutionsForThing(
   JOBLEDGER_ASSIGN_OR_RETURN(size_t max, MaxResults(request.max_results));
   std::optional<std::string> resume;
   if (request.next_token) {
-    JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('T', *request.next_token));
+    JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('T', request.thing_name, *request.next_token));
   }
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
   return WithFamily<ListJobExecutionsForThingResult>(log_, projections_, [&](FamilyId fam) -> StatusOr<ListJobExecutionsForThingResult> {
@@ -472,7 +499,7 @@ StatusOr<ListJobExecutionsForThingResult> ReadModels::ListJobExecutionsForThing(
           RecordAsOf<ExecRecord>(*read, ExecEntity(job, request.thing_name, number), p.sequence));
       if (!e || e->deleted || (request.status && e->status != *request.status)) continue;
       if (out.execution_summaries.size() == max) {
-        out.next_token = EncodeToken('T', last);
+        out.next_token = EncodeToken('T', request.thing_name, last);
         break;
       }
       out.execution_summaries.push_back(JobExecutionSummaryForThing{job, SummarizeExec(*e, number)});

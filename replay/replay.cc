@@ -393,6 +393,13 @@ StatusOr<ImportResult> Import(Ledger& ledger, std::istream& in,
     events.push_back(std::move(parsed->event));
   }
   if (in.bad()) return UnavailableError("import: reading the file failed");
+  // Then what the events say: each must be what a command could have written, and the
+  // state must fold from them without a contradiction, before anything is written.
+  size_t bad = 0;
+  if (Status importable = ledger.CheckImport(events, &bad); !importable.ok()) {
+    return InvalidRequest("line " + std::to_string(bad + 1) + ": " + importable.message() +
+                          "; nothing was imported");
+  }
   // Then append, in chunks (each atomic).
   constexpr size_t kChunk = 4096;
   ImportResult result;

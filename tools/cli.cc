@@ -234,7 +234,13 @@ std::optional<int64_t> ParseTime(const std::string& text) {
       try {
         int64_t seconds = std::stoll(whole);
         int64_t micros = std::stoll(frac);
-        return seconds * 1'000'000 + (seconds < 0 || whole[0] == '-' ? -micros : micros);
+        int64_t scaled = 0;
+        if (__builtin_mul_overflow(seconds, int64_t{1'000'000}, &scaled)) return std::nullopt;
+        int64_t out = 0;
+        if (__builtin_add_overflow(scaled, (seconds < 0 || whole[0] == '-' ? -micros : micros), &out)) {
+          return std::nullopt;
+        }
+        return out;
       } catch (...) {
         return std::nullopt;
       }

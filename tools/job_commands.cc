@@ -4,7 +4,10 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <charconv>
+#include <cstdint>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 
 #include "projections/json.h"
@@ -161,13 +164,37 @@ StatusOr<DetailsMap> ParseDetails(const std::string& value) {
 
 std::optional<ExecutionStatus> ParseStatusFlag(const std::string& s) { return ParseExecutionStatus(s); }
 
+// A flag given with an empty value is an error, never "not given".
+const CLI::Validator kNonEmpty(
+    [](std::string& value) { return value.empty() ? std::string("must not be empty") : std::string(); },
+    "NONEMPTY");
+
+// A whole number that fits in 64 bits (CLI11 would clamp an overflowing one).
+const CLI::Validator kInt64(
+    [](std::string& value) {
+      int64_t parsed = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), parsed);
+      if (ec != std::errc() || end != value.data() + value.size()) {
+        return std::string("must be a whole number within 64 bits, got '" + value + "'");
+      }
+      return std::string();
+    },
+    "INT64");
+
+// Numbers that narrow to int must fit before they do.
+const CLI::Range kIntRange(int64_t{1}, int64_t{2147483647});
+
 // Holds the flags of one command as strings until it runs.
 struct Flags {
   std::string job_id, thing_name, description, document, target_selection, presigned, rollout,
       abort, timeout, reason_code, comment, status, status_details, next_token, group_name, group_id;
   std::vector<std::string> targets;
   bool force = false, include_state = false, include_document = false;
-  int64_t expected_version = -1, execution_number = -1, step_timeout = 0, max_results = 0;
+  int64_t expected_version = -1, execution_number = -1, max_results = 0;
+  // Any given value is passed on (the request validation names what is out of
+  // range); kNotGiven when the flag is absent.
+  static constexpr int64_t kNotGiven = std::numeric_limits<int64_t>::min();
+  int64_t step_timeout = kNotGiven;
 };
 
 #define JL_TRY(ctx, operation, expr)                               \
@@ -188,10 +215,10 @@ bool Take(Context& ctx, int* exit, StatusOr<T> parsed, std::optional<T>* into) {
 
 // The four job configuration flags CreateJob and UpdateJob share.
 void AddConfigFlags(CLI::App* c, Flags& f) {
-  c->add_option("--presigned-url-config", f.presigned);
-  c->add_option("--job-executions-rollout-config", f.rollout);
-  c->add_option("--abort-config", f.abort);
-  c->add_option("--timeout-config", f.timeout);
+  c->add_option("--presigned-url-config", f.presigned)->check(kNonEmpty);
+  c->add_option("--job-executions-rollout-config", f.rollout)->check(kNonEmpty);
+  c->add_option("--abort-config", f.abort)->check(kNonEmpty);
+  c->add_option("--timeout-config", f.timeout)->check(kNonEmpty);
 }
 
 // Parses the configuration flags into a CreateJobRequest or UpdateJobRequest; false
@@ -227,11 +254,11 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   // ---- create-job ----
   CLI::App* c = cmd("create-job", "Creates a job (iot CreateJob).",
                     "jobledger create-job --job-id fw-2-1 --targets arn:aws:iot:us-east-1:123456789012:thinggroup/fleet --document file://job.json");
-  c->add_option("--job-id", f.job_id)->required();
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
   c->add_option("--targets", f.targets)->required();
-  c->add_option("--document", f.document);
-  c->add_option("--description", f.description);
-  c->add_option("--target-selection", f.target_selection)->check(CLI::IsMember({"SNAPSHOT", "CONTINUOUS"}));
+  c->add_option("--document", f.document)->check(kNonEmpty);
+  c->add_option("--description", f.description)->check(kNonEmpty);
+  c->add_option("--target-selection", f.target_selection)->check(kNonEmpty)->check(CLI::IsMember({"SNAPSHOT", "CONTINUOUS"}));
   AddConfigFlags(c, f);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
@@ -257,8 +284,8 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   // ---- update-job ----
   c = cmd("update-job", "Updates a job's description and configurations (iot UpdateJob).",
           "jobledger update-job --job-id fw-2-1 --description 'pause rollout' --job-executions-rollout-config '{\"maximumPerMinute\": 5}'");
-  c->add_option("--job-id", f.job_id)->required();
-  c->add_option("--description", f.description);
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
+  c->add_option("--description", f.description)->check(kNonEmpty);
   AddConfigFlags(c, f);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
@@ -276,9 +303,9 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   // ---- cancel-job ----
   c = cmd("cancel-job", "Cancels a job (iot CancelJob).",
           "jobledger cancel-job --job-id fw-2-1 --reason-code BAD_IMAGE --comment 'checksum mismatch' --force");
-  c->add_option("--job-id", f.job_id)->required();
-  c->add_option("--reason-code", f.reason_code);
-  c->add_option("--comment", f.comment);
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
+  c->add_option("--reason-code", f.reason_code)->check(kNonEmpty);
+  c->add_option("--comment", f.comment)->check(kNonEmpty);
   c->add_flag("--force", f.force);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
@@ -297,7 +324,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   // ---- delete-job ----
   c = cmd("delete-job", "Deletes a job and its executions (iot DeleteJob).",
           "jobledger delete-job --job-id fw-2-1 --force");
-  c->add_option("--job-id", f.job_id)->required();
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
   c->add_flag("--force", f.force);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
@@ -312,9 +339,9 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   // ---- associate-targets-with-job ----
   c = cmd("associate-targets-with-job", "Adds targets to a CONTINUOUS job (iot AssociateTargetsWithJob).",
           "jobledger associate-targets-with-job --job-id fw-2-1 --targets arn:aws:iot:us-east-1:123456789012:thinggroup/late-fleet");
-  c->add_option("--job-id", f.job_id)->required();
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
   c->add_option("--targets", f.targets)->required();
-  c->add_option("--comment", f.comment);
+  c->add_option("--comment", f.comment)->check(kNonEmpty);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       AssociateTargetsWithJobRequest r;
@@ -330,7 +357,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   // ---- describe-job / get-job-document ----
   c = cmd("describe-job", "Describes a job (iot DescribeJob); --as-of/--at-seq for a past moment.",
           "jobledger describe-job --job-id fw-2-1 --as-of 2026-11-27T03:12:00Z");
-  c->add_option("--job-id", f.job_id)->required();
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       JL_TRY(ctx, "DescribeJob", ctx.OpenReader());
@@ -342,7 +369,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   });
   c = cmd("get-job-document", "Gets a job's document (iot GetJobDocument).",
           "jobledger get-job-document --job-id fw-2-1");
-  c->add_option("--job-id", f.job_id)->required();
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       JL_TRY(ctx, "GetJobDocument", ctx.OpenReader());
@@ -356,12 +383,12 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   // ---- list-jobs ----
   c = cmd("list-jobs", "Lists jobs (iot ListJobs), by jobId.",
           "jobledger list-jobs --status IN_PROGRESS --max-results 25 --output table");
-  c->add_option("--status", f.status);
-  c->add_option("--target-selection", f.target_selection)->check(CLI::IsMember({"SNAPSHOT", "CONTINUOUS"}));
-  c->add_option("--thing-group-name", f.group_name);
-  c->add_option("--thing-group-id", f.group_id);
-  c->add_option("--max-results", f.max_results)->check(CLI::PositiveNumber);
-  c->add_option("--next-token", f.next_token);
+  c->add_option("--status", f.status)->check(kNonEmpty);
+  c->add_option("--target-selection", f.target_selection)->check(kNonEmpty)->check(CLI::IsMember({"SNAPSHOT", "CONTINUOUS"}));
+  c->add_option("--thing-group-name", f.group_name)->check(kNonEmpty);
+  c->add_option("--thing-group-id", f.group_id)->check(kNonEmpty);
+  c->add_option("--max-results", f.max_results)->check(kInt64)->check(kIntRange);
+  c->add_option("--next-token", f.next_token)->check(kNonEmpty);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       const Flags& a = *flags;
@@ -413,9 +440,9 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   // ---- executions ----
   c = cmd("describe-job-execution", "Describes a job execution (iot DescribeJobExecution).",
           "jobledger describe-job-execution --job-id fw-2-1 --thing-name sensor-7");
-  c->add_option("--job-id", f.job_id)->required();
-  c->add_option("--thing-name", f.thing_name)->required();
-  c->add_option("--execution-number", f.execution_number);
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
+  c->add_option("--thing-name", f.thing_name)->check(kNonEmpty)->required();
+  c->add_option("--execution-number", f.execution_number)->check(kInt64)->check(CLI::PositiveNumber);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       JL_TRY(ctx, "DescribeJobExecution", ctx.OpenReader());
@@ -433,13 +460,13 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
                 : cmd("list-job-executions-for-thing", "Lists a thing's executions (iot ListJobExecutionsForThing).",
                       "jobledger list-job-executions-for-thing --thing-name sensor-7");
     if (for_job) {
-      c->add_option("--job-id", f.job_id)->required();
+      c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
     } else {
-      c->add_option("--thing-name", f.thing_name)->required();
+      c->add_option("--thing-name", f.thing_name)->check(kNonEmpty)->required();
     }
-    c->add_option("--status", f.status);
-    c->add_option("--max-results", f.max_results)->check(CLI::PositiveNumber);
-    c->add_option("--next-token", f.next_token);
+    c->add_option("--status", f.status)->check(kNonEmpty);
+    c->add_option("--max-results", f.max_results)->check(kInt64)->check(kIntRange);
+    c->add_option("--next-token", f.next_token)->check(kNonEmpty);
     c->callback([&ctx, action, flags, for_job] {
       *action = [&ctx, flags, for_job]() -> int {
         const Flags& a = *flags;
@@ -470,11 +497,11 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
 
   c = cmd("cancel-job-execution", "Cancels a job execution (iot CancelJobExecution).",
           "jobledger cancel-job-execution --job-id fw-2-1 --thing-name sensor-7 --force --expected-version 3");
-  c->add_option("--job-id", f.job_id)->required();
-  c->add_option("--thing-name", f.thing_name)->required();
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
+  c->add_option("--thing-name", f.thing_name)->check(kNonEmpty)->required();
   c->add_flag("--force", f.force);
-  c->add_option("--expected-version", f.expected_version);
-  c->add_option("--status-details", f.status_details);
+  c->add_option("--expected-version", f.expected_version)->check(kInt64)->check(CLI::NonNegativeNumber);
+  c->add_option("--status-details", f.status_details)->check(kNonEmpty);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       const Flags& a = *flags;
@@ -492,9 +519,9 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
 
   c = cmd("delete-job-execution", "Deletes a job execution (iot DeleteJobExecution).",
           "jobledger delete-job-execution --job-id fw-2-1 --thing-name sensor-7 --execution-number 1");
-  c->add_option("--job-id", f.job_id)->required();
-  c->add_option("--thing-name", f.thing_name)->required();
-  c->add_option("--execution-number", f.execution_number)->required();
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
+  c->add_option("--thing-name", f.thing_name)->check(kNonEmpty)->required();
+  c->add_option("--execution-number", f.execution_number)->required()->check(kInt64)->check(CLI::PositiveNumber);
   c->add_flag("--force", f.force);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
@@ -511,7 +538,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   // ---- device plane ----
   c = cmd("get-pending-job-executions", "A thing's pending executions (iot-jobs-data GetPendingJobExecutions).",
           "jobledger get-pending-job-executions --thing-name sensor-7");
-  c->add_option("--thing-name", f.thing_name)->required();
+  c->add_option("--thing-name", f.thing_name)->check(kNonEmpty)->required();
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       JL_TRY(ctx, "GetPendingJobExecutions", ctx.OpenReader());
@@ -526,9 +553,9 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   c = cmd("start-next-pending-job-execution",
           "Starts a thing's next pending execution (iot-jobs-data StartNextPendingJobExecution).",
           "jobledger start-next-pending-job-execution --thing-name sensor-7 --status-details '{\"step\": \"download\"}'");
-  c->add_option("--thing-name", f.thing_name)->required();
-  c->add_option("--status-details", f.status_details);
-  c->add_option("--step-timeout-in-minutes", f.step_timeout);
+  c->add_option("--thing-name", f.thing_name)->check(kNonEmpty)->required();
+  c->add_option("--status-details", f.status_details)->check(kNonEmpty);
+  c->add_option("--step-timeout-in-minutes", f.step_timeout)->check(kInt64);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       const Flags& a = *flags;
@@ -536,7 +563,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
       r.thing_name = a.thing_name;
       int exit = 0;
       if (!a.status_details.empty() && !Take(ctx, &exit, ParseDetails(a.status_details), &r.status_details)) return exit;
-      if (a.step_timeout != 0) r.step_timeout_in_minutes = a.step_timeout;
+      if (a.step_timeout != Flags::kNotGiven) r.step_timeout_in_minutes = a.step_timeout;
       JL_TRY(ctx, "StartNextPendingJobExecution", ctx.OpenWriter());
       auto started = ctx.ledger().StartNextPendingJobExecution(ctx.Request(), r);
       return ctx.Report(started.status(), "StartNextPendingJobExecution",
@@ -546,13 +573,13 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
 
   c = cmd("update-job-execution", "A device's update of its execution (iot-jobs-data UpdateJobExecution).",
           "jobledger update-job-execution --job-id fw-2-1 --thing-name sensor-7 --status IN_PROGRESS --status-details '{\"progress\": \"50%\"}' --expected-version 2");
-  c->add_option("--job-id", f.job_id)->required();
-  c->add_option("--thing-name", f.thing_name)->required();
-  c->add_option("--status", f.status)->required();
-  c->add_option("--status-details", f.status_details);
-  c->add_option("--expected-version", f.expected_version);
-  c->add_option("--step-timeout-in-minutes", f.step_timeout);
-  c->add_option("--execution-number", f.execution_number);
+  c->add_option("--job-id", f.job_id)->check(kNonEmpty)->required();
+  c->add_option("--thing-name", f.thing_name)->check(kNonEmpty)->required();
+  c->add_option("--status", f.status)->check(kNonEmpty)->required();
+  c->add_option("--status-details", f.status_details)->check(kNonEmpty);
+  c->add_option("--expected-version", f.expected_version)->check(kInt64)->check(CLI::NonNegativeNumber);
+  c->add_option("--step-timeout-in-minutes", f.step_timeout)->check(kInt64);
+  c->add_option("--execution-number", f.execution_number)->check(kInt64)->check(CLI::PositiveNumber);
   c->add_flag("--include-job-execution-state", f.include_state);
   c->add_flag("--include-job-document", f.include_document);
   c->callback([&ctx, action, flags] {
@@ -567,7 +594,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
       int exit = 0;
       if (!a.status_details.empty() && !Take(ctx, &exit, ParseDetails(a.status_details), &r.status_details)) return exit;
       if (a.expected_version >= 0) r.expected_version = a.expected_version;
-      if (a.step_timeout != 0) r.step_timeout_in_minutes = a.step_timeout;
+      if (a.step_timeout != Flags::kNotGiven) r.step_timeout_in_minutes = a.step_timeout;
       if (a.execution_number >= 0) r.execution_number = a.execution_number;
       r.include_job_execution_state = a.include_state;
       r.include_job_document = a.include_document;
@@ -584,8 +611,8 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
                   "jobledger add-thing-to-thing-group --thing-group-name fleet --thing-name sensor-7")
             : cmd("remove-thing-from-thing-group", "Removes a thing from a group (iot RemoveThingFromThingGroup).",
                   "jobledger remove-thing-from-thing-group --thing-group-name fleet --thing-name sensor-7");
-    c->add_option("--thing-group-name", f.group_name)->required();
-    c->add_option("--thing-name", f.thing_name)->required();
+    c->add_option("--thing-group-name", f.group_name)->check(kNonEmpty)->required();
+    c->add_option("--thing-name", f.thing_name)->check(kNonEmpty)->required();
     c->callback([&ctx, action, flags, add] {
       *action = [&ctx, flags, add]() -> int {
         const std::string operation = add ? "AddThingToThingGroup" : "RemoveThingFromThingGroup";
@@ -599,7 +626,7 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
   }
   c = cmd("delete-thing", "Deletes a thing (iot DeleteThing): its pending executions become REMOVED.",
           "jobledger delete-thing --thing-name sensor-7");
-  c->add_option("--thing-name", f.thing_name)->required();
+  c->add_option("--thing-name", f.thing_name)->check(kNonEmpty)->required();
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       JL_TRY(ctx, "DeleteThing", ctx.OpenWriter());

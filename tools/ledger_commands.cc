@@ -101,6 +101,8 @@ std::string DigestJson(const Digest& d) {
 #define JL_OPEN(ctx, expr)                                      \
   do {                                                          \
     ::jobledger::Status jl_s_ = (expr);                         \
+    if (jl_s_.code() == ::jobledger::StatusCode::kInvalidArgument)  \
+      return (ctx).Usage(jl_s_.message()); /* a bad flag */      \
     if (!jl_s_.ok()) return (ctx).Fail(jl_s_.message());        \
   } while (0)
 

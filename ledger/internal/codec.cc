@@ -451,6 +451,10 @@ auto WithReader(std::string_view bytes, uint64_t sequence, Fn&& fn)
   try {
     capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), BoundedReaderOptions());
     auto root = message.getRoot<s::Event>();
+    // Stored events are canonical (what EncodeEvent writes, what the hash covers):
+    // other bytes (aliased pointers, trailing words) could decode to an event far
+    // larger than the bytes, or hash differently from an equal event.
+    if (!message.isCanonical()) return fail("stored value is not canonical Cap'n Proto");
     if (root.getSequence() != sequence) {
       return fail("envelope says sequence " + std::to_string(root.getSequence()) +
                   " (stored under the wrong key)");

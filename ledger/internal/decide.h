@@ -30,9 +30,10 @@ inline constexpr std::string_view kAbortReasonCode = "ABORT_CRITERIA_MET";
 
 class Decider {
  public:
-  Decider(AppendTxn& txn, FamilyId state, const EventLog& log, const ValidationContext& context,
-          std::string actor)
-      : txn_(txn), store_(&txn, state), log_(log), context_(context), actor_(std::move(actor)) {}
+  // Reads of the log go through `txn` (AppendTxn::ReadEvent), which also sees the
+  // events of the appends before this one in its group.
+  Decider(AppendTxn& txn, FamilyId state, const ValidationContext& context, std::string actor)
+      : txn_(txn), store_(&txn, state), context_(context), actor_(std::move(actor)) {}
 
   StatusOr<JobReference> CreateJob(const CreateJobRequest& r);
   Status UpdateJob(const UpdateJobRequest& r);
@@ -84,7 +85,6 @@ class Decider {
 
   AppendTxn& txn_;
   StateStore store_;
-  const EventLog& log_;
   const ValidationContext& context_;
   std::string actor_;
 };

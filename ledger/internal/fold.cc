@@ -429,8 +429,10 @@ int32_t RolloutRate(const JobState& job) {
   if (!job.rollout_config->exponential_rate) return cap;
   const ExponentialRate& r = *job.rollout_config->exponential_rate;
   double rate = r.base_rate_per_minute * std::pow(r.increment_factor, job.rollout_rate_step);
-  if (rate >= cap) return cap;
-  return std::max<int32_t>(1, static_cast<int32_t>(std::floor(rate)));
+  // Clamp before the cast: an imported (forged) config may hold any double.
+  if (!(rate < cap)) return cap;
+  if (!(rate >= 1)) return 1;
+  return static_cast<int32_t>(std::floor(rate));
 }
 
 }  // namespace jobledger::internal

@@ -36,6 +36,7 @@ namespace jobledger::internal {
 
 inline constexpr size_t kHashBytes = sizeof(Hash);
 inline constexpr uint64_t kProgressEvery = 4096;
+inline constexpr size_t kBlockCacheBytes = size_t{128} << 20;
 
 inline std::string SeqStr(uint64_t s) { return std::to_string(s); }
 
@@ -265,6 +266,7 @@ class RocksEventLog final : public EventLog {
   SystemClock system_clock_;
   bool sync_ = true;
 
+  rocksdb::ColumnFamilyOptions cf_options_;  // every family's (block cache, filters)
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;

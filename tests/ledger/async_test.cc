@@ -2,10 +2,12 @@
 
 #include <utility>  // before Asio: g++ 12 needs it for Asio's coroutine support
 
+#include <boost/asio/io_context.hpp>
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#endif
 #include <boost/asio/use_future.hpp>
 #include <gtest/gtest.h>
 
@@ -77,6 +79,9 @@ TEST_F(AsyncLedgerTest, UseFuture) {
   EXPECT_EQ(Exec("j1", "a").status, ExecutionStatus::kInProgress);
 }
 
+// Asio 1.74 offers use_awaitable only where the compiler has C++20 coroutines it
+// recognises: g++ 12 (the normal build); clang 14 (the sanitizer build) skips this.
+#if defined(BOOST_ASIO_HAS_CO_AWAIT)
 TEST_F(AsyncLedgerTest, UseAwaitable) {
   AsyncLedger async(*ledger_, io_.get_executor());
   std::vector<std::string> trace;
@@ -109,6 +114,7 @@ TEST_F(AsyncLedgerTest, UseAwaitable) {
                                              "InvalidStateTransitionException"}));
   EXPECT_EQ(Job("j1").status, JobStatus::kSucceeded);
 }
+#endif  // BOOST_ASIO_HAS_CO_AWAIT
 
 // With a queue of one, a try-submit is told; a waiting submit queues; none is lost.
 TEST_F(AsyncLedgerTest, BackPressureWithATinyQueue) {

@@ -211,7 +211,10 @@ TEST_F(BadInputTest, RequestContextIsCheckedByEveryCommand) {
       {{"user:ops", "r\xc3\xa9"}, "requestId"},
       {{"user:ops", std::string("r\0", 2)}, "requestId"},
   };
-  for (const auto& [context, field] : bad) {
+  for (const auto& entry : bad) {
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    const RequestContext& context = entry.first;
+    const std::string& field = entry.second;
     SCOPED_TRACE(field + " " + Shown(context.actor) + " " + Shown(context.request_id));
     ExpectRejected(
         [&] { return ledger_->CreateJob(context, Job("x", {ThingArnOf("t1")})).status(); },

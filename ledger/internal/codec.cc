@@ -449,12 +449,16 @@ auto WithReader(std::string_view bytes, uint64_t sequence, Fn&& fn)
   kj::ArrayPtr<const capnp::word> segments[1] = {words.asPtr()};
   std::string error;
   try {
+    {
+      // Stored events are canonical (what EncodeEvent writes, what the hash covers):
+      // other bytes (aliased pointers, trailing words) could decode to an event far
+      // larger than the bytes, or hash differently from an equal event. Checked with
+      // a reader of its own, so the check does not spend the decode's traversal budget.
+      capnp::SegmentArrayMessageReader check(kj::arrayPtr(segments, 1), BoundedReaderOptions());
+      if (!check.isCanonical()) return fail("stored value is not canonical Cap'n Proto");
+    }
     capnp::SegmentArrayMessageReader message(kj::arrayPtr(segments, 1), BoundedReaderOptions());
     auto root = message.getRoot<s::Event>();
-    // Stored events are canonical (what EncodeEvent writes, what the hash covers):
-    // other bytes (aliased pointers, trailing words) could decode to an event far
-    // larger than the bytes, or hash differently from an equal event.
-    if (!message.isCanonical()) return fail("stored value is not canonical Cap'n Proto");
     if (root.getSequence() != sequence) {
       return fail("envelope says sequence " + std::to_string(root.getSequence()) +
                   " (stored under the wrong key)");

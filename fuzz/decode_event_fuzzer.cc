@@ -146,6 +146,14 @@ void TestOneInput(std::string_view bytes) {
   // pointers made a few hundred bytes decode to an event whose encoding exceeded the
   // limits. Canonical zero-sized list elements still amplify (corpus:
   // zero-size-list-amplification), within the traversal limit, so they re-encode.
+  // Canonical zero-sized list elements may still decode (within the traversal limit)
+  // to an event whose encoding is over kMaxEventBytes. Such an event can never be
+  // written (Store refuses it) and its re-encoding is refused cleanly on decode.
+  if (encoded.size() > internal::kMaxEventBytes) {
+    StatusOr<Event> refused = internal::DecodeEvent(encoded, sequence);
+    JOBLEDGER_FUZZ_CHECK(!refused.ok(), "an oversized encoding decoded");
+    return;
+  }
   StatusOr<Event> again = internal::DecodeEvent(encoded, sequence);
   if (SkipKnown() && !again.ok() && encoded != bytes) return;
   JOBLEDGER_FUZZ_CHECK(again.ok(), "the re-encoding of a decoded event does not decode: " +

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <type_traits>
 
 namespace jobledger::internal {
@@ -376,6 +377,27 @@ class Folder {
       job.rollout_origin = e_.recorded_at_micros;
       job.rollout_next_window = 0;
       JOBLEDGER_RETURN_IF_ERROR(store_.PutRolloutDue(RolloutWindowDue(job, 0), b.job_id));
+    }
+    // A plan queues each thing once, later: a thing planned already, or with an
+    // execution of the job that is not REMOVED (the decider's ShouldQueue), could not be
+    // queued when its window comes. Only a forged log has them.
+    std::set<std::string_view> seen;
+    for (const PlannedExecution& entry : b.entries) {
+      if (!seen.insert(entry.thing_name).second) {
+        return Mismatch(e_, "thing '" + entry.thing_name + "' is planned twice");
+      }
+      JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.PlannedOfThing(entry.thing_name));
+      for (const auto& [planned_job, order] : planned) {
+        if (planned_job == b.job_id) {
+          return Mismatch(e_, "thing '" + entry.thing_name + "' is already planned for job '" +
+                                  b.job_id + "'");
+        }
+      }
+      JOBLEDGER_ASSIGN_OR_RETURN(auto latest, store_.LatestExecution(b.job_id, entry.thing_name));
+      if (latest && latest->second.status != ExecutionStatus::kRemoved) {
+        return Mismatch(e_, "thing '" + entry.thing_name + "' already has execution #" +
+                                std::to_string(latest->first) + " of job '" + b.job_id + "'");
+      }
     }
     for (const PlannedExecution& entry : b.entries) {
       JOBLEDGER_RETURN_IF_ERROR(store_.PutPlanned(b.job_id, job.rollout_next_order++, entry));

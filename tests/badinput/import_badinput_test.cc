@@ -125,6 +125,40 @@ TEST_F(ImportBadInputTest, ForgedEventsThatBreakTheRulesAreRefused) {
   }
 }
 
+// A rollout plan is the decider's promise to queue each thing once, later. A forged
+// one naming a thing that already has an execution of the job, or one thing twice,
+// would fail the first rollout window after the import (found by the import_jsonl
+// fuzzer). The plan is refused at its line instead.
+TEST_F(ImportBadInputTest, ForgedRolloutPlansThatCouldNotBeCarriedOutAreRefused) {
+  const PlannedExecution t{"t", ThingArnOf("t")};
+  const PlannedExecution t2{"t2", ThingArnOf("t2")};
+  auto plan = [](std::vector<PlannedExecution> entries) -> EventBody {
+    return RolloutPlanned{"j", std::move(entries)};
+  };
+  std::vector<EventBody> has_execution = ValidStart();
+  has_execution.push_back(plan({t2, t}));
+  ExpectRefused(Chain(has_execution), "line 3");
+  std::vector<EventBody> twice = ValidStart();
+  twice.push_back(plan({t2, t2}));
+  ExpectRefused(Chain(twice), "line 3");
+  std::vector<EventBody> again = ValidStart();
+  again.push_back(plan({t2}));
+  again.push_back(plan({t2}));
+  ExpectRefused(Chain(again), "line 4");
+
+  // The same plan without the contradiction is imported, and its window runs.
+  std::vector<EventBody> fine = ValidStart();
+  fine.push_back(plan({t2}));
+  std::istringstream in(Chain(fine));
+  StatusOr<ImportResult> r = Import(*ledger_, in);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(ledger_->log().head().sequence, 3u);
+  StatusOr<AdvanceResult> window = ledger_->AdvanceTo(kT0 + 3'600'000'000);
+  ASSERT_TRUE(window.ok()) << window.status().ToString();
+  EXPECT_EQ(window->appended, 2u) << "the rollout step and t2's execution";
+  ExpectConsistent();
+}
+
 TEST_F(ImportBadInputTest, OptionalNumbersGivenAsZeroDoNotSplitStateFromLog) {
   // The wire format stores 0 as "absent" for these members. An import that takes them
   // must fold what it stores, or refuse them; never fold one thing and store another.

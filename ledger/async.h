@@ -147,12 +147,16 @@ class AsyncLedger {
           // Shared: Ledger callbacks are std::function (copyable); handlers may not be.
           auto pending = std::make_shared<Pending>(Pending{std::move(handler), std::move(guard)});
           auto done = [pending](Outcome outcome) {
-            auto executor = pending->work.get_executor();
-            boost::asio::post(executor, [pending, outcome = std::move(outcome)]() mutable {
+            Work work = std::move(pending->work);
+            boost::asio::post(work.get_executor(), [pending, outcome = std::move(outcome)]() mutable {
               Handler h = std::move(pending->handler);
-              pending->work.reset();
               std::move(h)(std::move(outcome));
             });
+            // Released here, after post() has returned, not in the handler: post()
+            // still touches the executor's io_context after queueing (it signals a
+            // waiting thread), and once the work count is zero the caller may destroy
+            // it (found by ThreadSanitizer).
+            work.reset();
           };
           // kWait never refuses: the outcome always comes through `done`.
           (ledger_.*submit)(std::move(c), std::move(r), std::move(done), Ledger::Admission::kWait)

@@ -434,8 +434,10 @@ class EventLog {
                                                 std::string_view prefix) const = 0;
 
   // Observers run in registration order in every later append. Not owned; each must
-  // outlive the log or be removed first. Not thread-safe against concurrent appends:
-  // register before appending.
+  // outlive the log or be removed first. Any thread may add or remove one while others
+  // append: the change waits for the group being decided, and once RemoveObserver
+  // returns the observer is never called again. Not from inside an observer's
+  // OnAppend (the writer holds the lock these take).
   virtual void AddObserver(AppendObserver* observer) = 0;
   virtual void RemoveObserver(AppendObserver* observer) = 0;
 

@@ -168,8 +168,14 @@ class RocksEventLog final : public EventLog {
                                               std::string_view key) const override;
   std::unique_ptr<RowIterator> ScanRows(FamilyId family, std::string_view prefix) const override;
   std::shared_ptr<const void> PinFamily(FamilyId family) const override { return FamilyHandle(family); }
-  void AddObserver(AppendObserver* observer) override { observers_.push_back(observer); }
+  // Under append_mu_, which a group holds while its appends are decided: a change
+  // waits for the group in progress, and a removed observer is never called again.
+  void AddObserver(AppendObserver* observer) override {
+    std::lock_guard<std::mutex> lock(append_mu_);
+    observers_.push_back(observer);
+  }
   void RemoveObserver(AppendObserver* observer) override {
+    std::lock_guard<std::mutex> lock(append_mu_);
     observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
   }
 
@@ -284,7 +290,7 @@ class RocksEventLog final : public EventLog {
     std::weak_ptr<rocksdb::ColumnFamilyHandle> dropped;
   };
   std::vector<FamilySlot> families_;  // by FamilyId
-  std::vector<AppendObserver*> observers_;
+  std::vector<AppendObserver*> observers_;  // guarded by append_mu_
 
   std::mutex append_mu_;  // serialises groups, WriteRows, family changes (and catch-up)
   mutable std::mutex head_mu_;

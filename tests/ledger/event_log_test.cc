@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <thread>
 
 #include "tests/ledger/sample_events.h"
@@ -552,6 +554,59 @@ TEST_F(EventLogTest, ObserversFoldEveryAppendInItsOwnBatch) {
   log_->RemoveObserver(&observer);
   MustAppend(Single(ThingDeleted{"t"}));
   EXPECT_FALSE(log_->GetRow(f, "seen/3").value().has_value());
+}
+
+// Observers come and go while others append (a projection manager is opened or
+// closed beside live writers): once RemoveObserver returns, the observer is never
+// called again and may be destroyed. The ThreadSanitizer run (label concurrency) checks
+// the registry itself; before it was guarded, TSan found the writer reading it while
+// a projection manager removed itself.
+TEST_F(EventLogTest, ConcurrentObserverChangesNeverCallARemovedObserver) {
+  class FlagObserver final : public AppendObserver {
+   public:
+    Status OnAppend(AppendTxn&) override {
+      calls.fetch_add(1, std::memory_order_relaxed);
+      if (removed.load(std::memory_order_acquire)) late.fetch_add(1, std::memory_order_relaxed);
+      return Status();
+    }
+    std::atomic<uint64_t> calls{0};
+    std::atomic<bool> removed{false};
+    std::atomic<uint64_t> late{0};
+  };
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; !stop.load(std::memory_order_acquire); ++i) {
+        StatusOr<AppendResult> a =
+            log_->Append(Single(Queued("job" + std::to_string(t), "thing" + std::to_string(i))));
+        if (!a.ok()) {
+          ADD_FAILURE() << a.status().ToString();
+          return;
+        }
+      }
+    });
+  }
+  uint64_t late = 0;
+  uint64_t called = 0;
+  for (int round = 0; round < 200; ++round) {
+    auto observer = std::make_unique<FlagObserver>();
+    log_->AddObserver(observer.get());
+    // Until it has seen an append, so removals race real groups (no sleeps).
+    while (observer->calls.load(std::memory_order_relaxed) == 0 && !HasFailure()) {
+      std::this_thread::yield();
+    }
+    log_->RemoveObserver(observer.get());
+    observer->removed.store(true, std::memory_order_release);
+    const uint64_t head = log_->head().sequence;
+    while (log_->head().sequence < head + 8 && !HasFailure()) std::this_thread::yield();  // later groups
+    late += observer->late.load();
+    if (observer->calls.load() > 0) ++called;
+  }  // each observer is destroyed here: a late call would be a use after free (ASan)
+  stop.store(true, std::memory_order_release);
+  for (std::thread& w : writers) w.join();
+  EXPECT_EQ(late, 0u) << "a removed observer was called";
+  EXPECT_EQ(called, 200u);
 }
 
 }  // namespace

@@ -79,8 +79,10 @@ void Write(const std::optional<DetailsMap>& in, s::StatusDetails::Builder out) {
 std::optional<DetailsMap> Read(s::StatusDetails::Reader in) {
   if (!in.getSupplied()) return std::nullopt;
   DetailsMap out;
-  out.reserve(in.getEntries().size());
-  for (auto e : in.getEntries()) out.emplace_back(FromText(e.getKey()), FromText(e.getValue()));
+  // Each pointer is followed once: Cap'n Proto charges the traversal limit per read.
+  auto entries = in.getEntries();
+  out.reserve(entries.size());
+  for (auto e : entries) out.emplace_back(FromText(e.getKey()), FromText(e.getValue()));
   return out;
 }
 
@@ -408,8 +410,9 @@ EventBody ReadBody(s::Event::Body::Reader in) {
       auto r = in.getRolloutPlanned();
       RolloutPlanned b;
       b.job_id = FromText(r.getJobId());
-      b.entries.reserve(r.getEntries().size());
-      for (auto e : r.getEntries()) {
+      auto entries = r.getEntries();  // once: every read is charged to the traversal limit
+      b.entries.reserve(entries.size());
+      for (auto e : entries) {
         b.entries.push_back(PlannedExecution{FromText(e.getThingName()), FromText(e.getTarget())});
       }
       return b;
@@ -425,7 +428,10 @@ EventBody ReadBody(s::Event::Body::Reader in) {
 
 capnp::ReaderOptions BoundedReaderOptions() {
   capnp::ReaderOptions options;
-  options.traversalLimitInWords = kMaxEventBytes / sizeof(capnp::word);
+  // Decoding reads every object once, and Cap'n Proto charges a word or two beyond the
+  // message's own words: the slack keeps every storable event (at most kMaxEventBytes)
+  // readable (CodecTest.EveryEncodingWithinTheSizeLimitDecodes).
+  options.traversalLimitInWords = kMaxEventBytes / sizeof(capnp::word) + kTraversalSlackWords;
   options.nestingLimit = kMaxNestingDepth;
   return options;
 }

@@ -22,6 +22,8 @@ namespace jobledger::internal {
 // (100 targets of 2048 bytes, a 32 KiB document and ten 1 KiB details values fit in
 // about 300 KiB).
 inline constexpr size_t kMaxEventBytes = 1 << 20;
+// What a reader may traverse beyond kMaxEventBytes (Cap'n Proto's accounting).
+inline constexpr size_t kTraversalSlackWords = 8;
 // Deepest nesting of a valid event is 5 (Event > body > rollout > rate > criteria).
 inline constexpr int kMaxNestingDepth = 16;
 

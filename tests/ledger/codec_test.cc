@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "ledger/internal/hash_chain.h"
@@ -104,6 +107,57 @@ TEST(CodecTest, GarbageNeverCrashesAndIsDataLoss) {
   EXPECT_GT(failures, 0);  // some of these inputs must be rejected
   for (std::string bad : {std::string(), std::string(5, 'x'), std::string(8, '\xff')}) {
     EXPECT_EQ(internal::DecodeEvent(bad, 1).status().code(), StatusCode::kDataLoss);
+  }
+}
+
+// The log stores any event whose encoding is at most kMaxEventBytes, so each of them
+// must decode: the reader's traversal limit has to cover what decoding charges, which
+// is every object once (the decode_event fuzzer found a list read twice, so an event
+// just under the size limit was stored but could not be read back). The largest
+// encodings within the limit, for each kind of list, decode; one element more is over
+// the limit and refused.
+TEST(CodecTest, EveryEncodingWithinTheSizeLimitDecodes) {
+  std::vector<std::pair<std::string, std::function<Event(size_t)>>> shapes;
+  shapes.emplace_back("empty details entries", [](size_t n) {
+    ExecutionCanceled b{"j", "t", 1, ExecutionStatus::kQueued, false, DetailsMap(n), 2};
+    return Envelope(b);
+  });
+  shapes.emplace_back("details entries", [](size_t n) {
+    ExecutionCanceled b{"j", "t", 1, ExecutionStatus::kQueued, false,
+                        DetailsMap(n, {"key", "value"}), 2};
+    return Envelope(b);
+  });
+  shapes.emplace_back("rollout plan entries", [](size_t n) {
+    return Envelope(RolloutPlanned{"j", std::vector<PlannedExecution>(n, PlannedExecution{"", ""})});
+  });
+  shapes.emplace_back("targets", [](size_t n) {
+    JobCreated c;
+    c.job_id = "j";
+    c.targets.assign(n, "");
+    c.document = "{}";
+    return Envelope(c);
+  });
+  for (const auto& [name, make] : shapes) {
+    SCOPED_TRACE(name);
+    size_t fits = 0, over = internal::kMaxEventBytes;  // elements: fits encodes within
+    while (over - fits > 1) {
+      const size_t mid = (fits + over) / 2;
+      if (internal::EncodeEvent(make(mid)).size() <= internal::kMaxEventBytes) {
+        fits = mid;
+      } else {
+        over = mid;
+      }
+    }
+    const Event largest = make(fits);
+    const std::string bytes = internal::EncodeEvent(largest);
+    EXPECT_GT(bytes.size(), internal::kMaxEventBytes - 64);
+    StatusOr<Event> decoded = internal::DecodeEvent(bytes, largest.sequence);
+    ASSERT_TRUE(decoded.ok()) << bytes.size() << " bytes: " << decoded.status().ToString();
+    EXPECT_TRUE(*decoded == largest);
+    const std::string too_big = internal::EncodeEvent(make(over));
+    EXPECT_GT(too_big.size(), internal::kMaxEventBytes);
+    EXPECT_EQ(internal::DecodeEvent(too_big, largest.sequence).status().code(),
+              StatusCode::kDataLoss);
   }
 }
 

@@ -924,14 +924,9 @@ Status RocksEventLog::CommitGroup(GroupState& group, bool sync) {
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   testing::CrashPoint("append.before_write");
-  rocksdb::Status ws;
-  {
-    internal::InsideRocksDbWrite write;
-    ws = db_->Write(wo, &batch);
-  }
-  JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(ws,
-                                                "appending events " + SeqStr(first) + ".." +
-                                                    SeqStr(last) + " to '" + path_ + "'"));
+  JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(
+      internal::InsideRocksDbWrite([&] { return db_->Write(wo, &batch); }),
+      "appending events " + SeqStr(first) + ".." + SeqStr(last) + " to '" + path_ + "'"));
   testing::CrashPoint("append.after_write");
   std::lock_guard<std::mutex> lock(head_mu_);
   head_ = group.head;
@@ -963,12 +958,8 @@ Status RocksEventLog::WriteRows(const std::function<Status(RowTxn&)>& fill,
   JOBLEDGER_RETURN_IF_ERROR(AddRows(group));
   rocksdb::WriteOptions wo;
   wo.sync = durability == Durability::kSync || (durability == Durability::kDefault && sync_);
-  rocksdb::Status ws;
-  {
-    internal::InsideRocksDbWrite write;
-    ws = db_->Write(wo, &group.batch);
-  }
-  return internal::FromRocks(ws, "writing rows to '" + path_ + "'");
+  return internal::FromRocks(internal::InsideRocksDbWrite([&] { return db_->Write(wo, &group.batch); }),
+                             "writing rows to '" + path_ + "'");
 }
 
 Status RocksEventLog::AddRows(GroupState& group) {
@@ -1146,12 +1137,10 @@ Status RocksEventLog::CatchUpWithPrimary() {
     return FailedPreconditionError("CatchUpWithPrimary: ledger at '" + path_ + "' is not a secondary");
   }
   std::lock_guard<std::mutex> lock(append_mu_);
-  rocksdb::Status cs;
-  {
-    internal::InsideRocksDbWrite write;  // replays the writer's WAL into memtables
-    cs = db_->TryCatchUpWithPrimary();
-  }
-  JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(cs, "catching up with the writer"));
+  // Replays the writer's WAL into this instance's memtables.
+  JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(
+      internal::InsideRocksDbWrite([&] { return db_->TryCatchUpWithPrimary(); }),
+      "catching up with the writer"));
   JOBLEDGER_RETURN_IF_ERROR(LoadHead(/*strict=*/false));
   // RocksDB 7.8's secondary keeps rows it replayed from the WAL in memory, where they
   // shadow newer values the writer has since flushed (facebook/rocksdb#15051): the

@@ -36,7 +36,7 @@ inline Status FromRocks(const rocksdb::Status& s, const std::string& context) {
 // reported as a race with that memcpy. Under TSan, a thread's memory accesses are
 // ignored while it is inside a RocksDB call that writes memtables (Write, Put,
 // TryCatchUpWithPrimary); mutexes and other synchronisation are still tracked, and
-// every access in jobledger's own code still is. Elsewhere this is an empty object.
+// every access in jobledger's own code still is. Elsewhere this just makes the call.
 #if defined(__SANITIZE_THREAD__)
 #define JOBLEDGER_TSAN 1
 #elif defined(__has_feature)
@@ -48,22 +48,20 @@ inline Status FromRocks(const rocksdb::Status& s, const std::string& context) {
 #ifdef JOBLEDGER_TSAN
 extern "C" void __tsan_ignore_thread_begin();
 extern "C" void __tsan_ignore_thread_end();
-class InsideRocksDbWrite {
- public:
-  InsideRocksDbWrite() { __tsan_ignore_thread_begin(); }
-  ~InsideRocksDbWrite() { __tsan_ignore_thread_end(); }
-  InsideRocksDbWrite(const InsideRocksDbWrite&) = delete;
-  InsideRocksDbWrite& operator=(const InsideRocksDbWrite&) = delete;
-};
-#else
-class InsideRocksDbWrite {
- public:
-  InsideRocksDbWrite() {}   // user-provided, so a scope of it is not an unused variable
-  ~InsideRocksDbWrite() {}  // NOLINT(modernize-use-equals-default): same
-  InsideRocksDbWrite(const InsideRocksDbWrite&) = delete;
-  InsideRocksDbWrite& operator=(const InsideRocksDbWrite&) = delete;
-};
 #endif
+
+// Runs `call` (a RocksDB call that writes memtables) and returns what it returns.
+template <typename Call>
+rocksdb::Status InsideRocksDbWrite(Call&& call) {
+#ifdef JOBLEDGER_TSAN
+  __tsan_ignore_thread_begin();
+  rocksdb::Status s = call();
+  __tsan_ignore_thread_end();
+  return s;
+#else
+  return call();
+#endif
+}
 
 }  // namespace jobledger::internal
 

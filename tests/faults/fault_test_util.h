@@ -22,6 +22,7 @@
 #include "ledger/status.h"
 #include "projections/projection_manager.h"
 #include "projections/read_models.h"
+#include "tests/support/folder_snapshot.h"
 
 namespace jobledger::faults {
 
@@ -103,12 +104,12 @@ void ExpectLedgerSound(LedgerStack& stack);
 
 // ---- folders ----
 
-// Every file of a folder: relative name -> "<size> bytes, fnv <hash>".
-using Snapshot = std::map<std::string, std::string>;
-Snapshot SnapshotOf(const std::string& dir);
-std::string Differences(const Snapshot& before, const Snapshot& after);
-std::string ReadFile(const std::string& path);
-void WriteFile(const std::string& path, const std::string& bytes);
+// Folder snapshots and whole-file reads and writes: tests/support/folder_snapshot.h.
+using ::jobledger::testing::Differences;
+using ::jobledger::testing::ReadFile;
+using ::jobledger::testing::Snapshot;
+using ::jobledger::testing::SnapshotOf;
+using ::jobledger::testing::WriteFile;
 // Copies a folder (files only, recursively).
 void CopyFolder(const std::string& from, const std::string& to);
 // Files of `dir` whose names end in `suffix`, sorted by name.

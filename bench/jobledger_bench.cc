@@ -4,6 +4,7 @@
 //
 //   jobledger_bench [--events N] [--json] [--dir DIR] [--keep] [--callers C]
 //                   [--durable-events N] [--single-events N]
+//                   [--cli-writes N] [--cli-samples N] [--cli PATH] [--only-cli]
 //
 // Workload: a realistic mix of validated commands (jobs over thing groups of 20;
 // devices start, report progress and finish, mostly SUCCEEDED, some FAILED; some
@@ -34,6 +35,11 @@
 //   postgres_append_events_per_s the same into PostgreSQL (jsonb payload), on a
 //                                throw-away server on a Unix socket; skipped with a note
 //                                when PostgreSQL is not installed
+//   cli_read_ms, cli_write_ms    median wall time of `jobledger describe-job` and
+//                                `update-job-execution` after --cli-writes (default
+//                                2000) earlier CLI writes; *_compacted_ms the same on a
+//                                compacted copy; cli_read_degradation and
+//                                cli_write_degradation their ratios (goal <= 1.5)
 //   ratios: append_ratio, durable_append_ratio, durable_single_ratio, rebuild_ratio,
 //           verify_ratio, asof_p99_over_raw, sqlite_ratio, postgres_ratio
 
@@ -56,6 +62,7 @@
 #include <vector>
 
 #include "bench/baselines.h"
+#include "bench/cli_rows.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/keys.h"
 #include "ledger/ledger.h"
@@ -197,6 +204,10 @@ int main(int argc, char** argv) {
   int callers = 64;
   bool json = false;
   bool keep = false;
+  bool only_cli = false;
+  int cli_writes = 2000;
+  int cli_samples = 15;
+  std::string cli = JOBLEDGER_CLI_BINARY;
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -214,10 +225,19 @@ int main(int argc, char** argv) {
       keep = true;
     } else if (a == "--dir" && i + 1 < argc) {
       dir = argv[++i];
+    } else if (a == "--cli-writes" && i + 1 < argc) {
+      cli_writes = std::stoi(argv[++i]);
+    } else if (a == "--cli-samples" && i + 1 < argc) {
+      cli_samples = std::max(1, std::stoi(argv[++i]));
+    } else if (a == "--cli" && i + 1 < argc) {
+      cli = argv[++i];
+    } else if (a == "--only-cli") {
+      only_cli = true;
     } else {
       std::fprintf(stderr,
                    "usage: jobledger_bench [--events N] [--json] [--dir DIR] [--keep] [--callers C]\n"
-                   "                       [--durable-events N] [--single-events N]\n");
+                   "                       [--durable-events N] [--single-events N]\n"
+                   "                       [--cli-writes N] [--cli-samples N] [--cli PATH] [--only-cli]\n");
       return 2;
     }
   }
@@ -239,6 +259,23 @@ int main(int argc, char** argv) {
     return 0.0;
   };
 
+  // ---- the command line after many short-lived writers ----
+  auto cli_rows = [&] {
+    if (cli_writes <= 0) return;
+    StatusOr<bench::CliDegradation> d = bench::MeasureCliDegradation(cli, dir, cli_writes, cli_samples);
+    if (!d.ok()) Die("cli rows", d.status());
+    add("cli_writes", cli_writes);
+    add("cli_files", d->files, "files in the ledger folder after the writes");
+    add("cli_read_ms", d->read_ms, "describe-job, median of " + std::to_string(cli_samples));
+    add("cli_read_compacted_ms", d->read_compacted_ms, "the same on a compacted copy");
+    add("cli_read_degradation", d->read_ms / d->read_compacted_ms, "goal <= 1.5");
+    add("cli_write_ms", d->write_ms, "update-job-execution, median of " + std::to_string(cli_samples));
+    add("cli_write_compacted_ms", d->write_compacted_ms, "the same on a compacted copy");
+    add("cli_write_degradation", d->write_ms / d->write_compacted_ms, "goal <= 1.5");
+    std::filesystem::remove_all(dir + "/cli");
+    std::filesystem::remove_all(dir + "/cli-compacted");
+  };
+
   ManualClock clock(1764237600000000);
   auto open_all = [&](const std::string& at, bool sync, std::unique_ptr<Ledger>* ledger,
                       std::unique_ptr<ProjectionManager>* projections) {
@@ -251,6 +288,9 @@ int main(int argc, char** argv) {
     *projections = Must(ProjectionManager::Open((*ledger)->log(), std::move(entries)), "projections");
   };
 
+  if (only_cli) {
+    cli_rows();
+  } else {
   // ---- appends: the main log, many callers, sync off ----
   uint64_t n = 0;
   uint64_t jobs = 0;
@@ -396,6 +436,9 @@ int main(int argc, char** argv) {
       rows.push_back({"postgres_ratio", std::nan(""), "skipped"});
     }
   }
+
+  cli_rows();
+  }  // !only_cli
 
   if (json) {
     // A skipped row is null, with its reason under "<key>_note".

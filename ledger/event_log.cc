@@ -181,6 +181,7 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
   log->path_ = std::string(path_view);
   log->clock_ = options.clock != nullptr ? options.clock : &log->system_clock_;
   log->sync_ = options.sync;
+  log->maintenance_ = options.maintenance;
   // Every family shares one block cache (reads of state, projections and events
   // compete for it) and keeps bloom filters, so point reads skip files without the
   // key. Options only: ledgers written without them read the same.
@@ -215,6 +216,24 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   if (options.env != nullptr) db_options.env = options.env;
   if (mode == OpenMode::kSecondary) db_options.max_open_files = -1;  // required
+  // Many short-lived writers (MaintenanceOptions): opening keeps the WAL it recovers
+  // instead of flushing it into a small SST file per family, and closing never flushes
+  // by itself; Maintain() applies the rule at both.
+  // RocksDB opens each family's table files with up to 16 threads, started afresh for
+  // every family at every open: 176 thread starts per open for a ledger of 11
+  // families, most of a short-lived process's system time. On this two-core class
+  // of machine one thread opens them as fast.
+  db_options.max_file_opening_threads = 1;
+  db_options.avoid_flush_during_recovery = true;
+  db_options.avoid_flush_during_shutdown = true;
+  // Info logs: each read-write open starts a new LOG and keeps the previous ones as
+  // LOG.old.*; at most kInfoLogFiles files of at most kInfoLogFileBytes each.
+  db_options.keep_log_file_num = kInfoLogFiles;
+  db_options.max_log_file_size = kInfoLogFileBytes;
+  db_options.info_log_level = rocksdb::InfoLogLevel::INFO_LEVEL;
+  // A read-only open writes nothing into the folder, not even an info log (RocksDB
+  // would start a new LOG there); a secondary keeps its own in secondary_path.
+  if (mode == OpenMode::kReadOnly) db_options.info_log = std::make_shared<NullLogger>();
 
   std::vector<std::string> existing = {rocksdb::kDefaultColumnFamilyName};
   if (exists) {
@@ -268,8 +287,22 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
         secondary = tmpl;
         log->temp_secondary_dir_ = tmpl;
       }
-      rs = rocksdb::DB::OpenAsSecondary(db_options, path, secondary, descriptors, &log->handles_,
-                                        &raw);
+      // A compaction by the writer (`jobledger compact`, or a close paying level-0
+      // debt) may delete a table file between the secondary reading the MANIFEST and
+      // opening the file: try again, and if it keeps happening, say so.
+      for (int attempt = 1;; ++attempt) {
+        rs = rocksdb::DB::OpenAsSecondary(db_options, path, secondary, descriptors,
+                                          &log->handles_, &raw);
+        const bool vanished = rs.IsPathNotFound() ||
+                              (rs.IsIOError() && rs.ToString().find("No such file") != std::string::npos);
+        if (!vanished) break;
+        log->handles_.clear();
+        if (attempt == kSecondaryOpenAttempts) {
+          return UnavailableError("ledger at '" + path +
+                                  "': its files changed while it was being opened (the writer is "
+                                  "compacting it); retry: " + rs.ToString());
+        }
+      }
       break;
     }
   }
@@ -335,7 +368,11 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
     }
   }
   JOBLEDGER_RETURN_IF_ERROR(log->LoadHead(/*strict=*/mode == OpenMode::kReadWrite));
-  if (mode == OpenMode::kReadWrite) log->StartWriter();
+  if (mode == OpenMode::kReadWrite) {
+    // What a process that died before its close left to do (MaintenanceOptions).
+    JOBLEDGER_RETURN_IF_ERROR(log->Maintain("open"));
+    log->StartWriter();
+  }
   return std::unique_ptr<EventLog>(std::move(log));
 }
 

@@ -30,6 +30,7 @@
 #ifndef JOBLEDGER_LEDGER_EVENT_LOG_H_
 #define JOBLEDGER_LEDGER_EVENT_LOG_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -65,6 +66,29 @@ enum class Durability {
   kNoSync,   // the append returns after the write reached the OS
 };
 
+// How a read-write log keeps its folder bounded when it is opened and closed by many
+// short-lived processes (doc/storage.md, "Many short-lived writers"). Checked when a
+// read-write log opens and when it closes:
+//   1. Opening does not flush the WAL it recovers, and closing does not flush while the
+//      live WAL files are small: a process that appends a few events leaves no SST
+//      file. Once the live WAL files pass max_live_wal_bytes in total or number more
+//      than max_live_wal_files, every family's memtable is flushed (one SST file per
+//      family that holds rows) and the old WAL files are deleted.
+//   2. A family whose level-0 files reached RocksDB's compaction trigger
+//      (level0_file_num_compaction_trigger, 4) has them compacted into level 1 before
+//      the open returns or the close finishes, one family after another, until
+//      compaction_budget is spent; the next process goes on where this one stopped.
+struct MaintenanceOptions {
+  // Default: 8 MiB. Zero flushes at every open and close.
+  uint64_t max_live_wal_bytes = uint64_t{8} << 20;
+  // Default: 16.
+  size_t max_live_wal_files = 16;
+  // Time an open or a close may spend paying level-0 compaction debt. A compaction
+  // that has started finishes (one family's level 0; bounded by the flush rule above).
+  // Default: 2 s. Zero: never (the ledger's own `compact` still does).
+  std::chrono::milliseconds compaction_budget{2000};
+};
+
 struct EventLogOptions {
   // Stamps recordedAt. Not owned; must outlive the log.
   // Default: nullptr, meaning the system's real-time clock.
@@ -95,7 +119,37 @@ struct EventLogOptions {
   // the ledger folder. Default: "", meaning a fresh temporary folder, removed when
   // the log is closed.
   std::string secondary_path;
+
+  // kReadWrite only: flushes and compactions at open and close. Default: see
+  // MaintenanceOptions.
+  MaintenanceOptions maintenance;
 };
+
+// What the ledger folder holds on disk (EventLog::storage_stats), for operators.
+struct FamilyStorage {
+  std::string name;
+  uint64_t sst_files = 0;
+  uint64_t sst_bytes = 0;
+  uint64_t level0_files = 0;
+  uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate
+};
+
+struct StorageStats {
+  uint64_t files = 0;  // every file in the ledger folder
+  uint64_t bytes = 0;
+  uint64_t sst_files = 0;
+  uint64_t sst_bytes = 0;
+  uint64_t wal_files = 0;  // *.log
+  uint64_t wal_bytes = 0;
+  uint64_t info_log_files = 0;  // LOG and LOG.old.*
+  uint64_t info_log_bytes = 0;
+  uint64_t pending_compaction_bytes = 0;  // all families
+  uint64_t level0_trigger = 0;            // RocksDB's level-0 compaction trigger
+  std::vector<FamilyStorage> families;    // every column family, by name
+};
+
+// Progress of EventLog::Compact: families done of all.
+using CompactProgress = std::function<void(uint64_t done, uint64_t total)>;
 
 // Which event a derived event was caused by.
 struct CauseRef {
@@ -367,6 +421,17 @@ class EventLog {
   // RocksDB 7.8's secondary would then serve stale rows (the head, state, projection
   // checkpoints; events stay correct), so reopen the ledger to follow on.
   virtual Status CatchUpWithPrimary() = 0;
+
+  // ---- storage ----
+
+  // Files, sizes, level-0 files per family and pending compaction bytes. Any mode.
+  virtual StatusOr<StorageStats> storage_stats() const = 0;
+
+  // kReadWrite only: compacts every family fully (all levels into the last), so reads
+  // touch as few files as possible. Appends may go on meanwhile. A reader opening the
+  // ledger in another process beside it may be told to retry (kUnavailable), never
+  // given a partial answer. kFailedPrecondition in other modes.
+  virtual Status Compact(const CompactProgress& progress = {}) = 0;
 
   // ---- transactions and families of upper layers ----
 

@@ -574,6 +574,7 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, std
   log_options.append_queue_capacity = options.append_queue_capacity;
   log_options.max_group_size = options.max_group_size;
   log_options.env = options.env;
+  log_options.maintenance = options.maintenance;
   JOBLEDGER_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
                              EventLog::Open(log_options, path, options.mode));
   bool had_state = false;

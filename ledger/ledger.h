@@ -76,6 +76,9 @@ struct LedgerOptions {
   // The writer's queue and group size; see EventLogOptions. Defaults: 4096 and 256.
   size_t append_queue_capacity = 4096;
   size_t max_group_size = 256;
+
+  // Flushes and compactions at open and close; see MaintenanceOptions.
+  MaintenanceOptions maintenance;
 };
 
 // The write-side state of a job, as the decide step sees it.

@@ -7,6 +7,9 @@
 //   append.before_write   a group is decided and about to be written
 //   append.after_write    the group is written, not yet acknowledged to any caller
 //   import.after_chunk    replay's Import appended a chunk and goes on to the next
+//   maintain.before_flush    an open or close is about to flush the memtables
+//   maintain.before_compact  an open or close is about to compact a family's level 0
+//   maintain.after_compact   that compaction finished
 // Projection rebuilds have their own stop points (RebuildOptions::test_stop).
 
 #ifndef JOBLEDGER_LEDGER_TEST_HOOKS_H_

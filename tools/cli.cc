@@ -62,7 +62,7 @@ Status Context::OpenProjections() {
   return Status();
 }
 
-Status Context::OpenWriter() {
+Status Context::OpenWriter(Advance advance) {
   JOBLEDGER_ASSIGN_OR_RETURN(int64_t now, Now());
   LedgerOptions options;
   // A writing command acts at --now (or the clock's time now).
@@ -85,6 +85,7 @@ Status Context::OpenWriter() {
   }
   writer_clock_ = std::move(clock);  // the ledger's clock lives as long as the context
   JOBLEDGER_RETURN_IF_ERROR(OpenProjections());
+  if (advance == Advance::kNever) return Status();
   // Time-driven work due by now happens before the command.
   JOBLEDGER_ASSIGN_OR_RETURN(AdvanceResult advanced, ledger_->AdvanceTo(now));
   advanced_ = advanced.appended;

@@ -55,9 +55,12 @@ class Context {
   // --now in microseconds, or the clock.
   StatusOr<int64_t> Now() const;
 
+  // Whether opening a writer runs the time-driven work due by --now first: the
+  // service's operations and `advance` do; maintenance commands never append.
+  enum class Advance { kToNow, kNever };
   // Opens the ledger to write (creating it), waiting up to --lock-timeout for another
-  // writer, and advances it to --now before the command.
-  Status OpenWriter();
+  // writer, and with Advance::kToNow advances it to --now before the command.
+  Status OpenWriter(Advance advance = Advance::kToNow);
   // Opens the ledger to read, as a RocksDB secondary instance: nothing in the folder
   // is written, and a live writer may hold it.
   Status OpenReader();

@@ -1,9 +1,10 @@
 // The ledger's own commands: advance, history, diff, verify, digest,
-// rebuild-projections, export, import, stats, tail.
+// rebuild-projections, export, import, stats, compact, tail.
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <fstream>
 #include <thread>
 
@@ -96,6 +97,29 @@ std::string DigestJson(const Digest& d) {
   j["sequence"] = d.sequence;
   j["hash"] = HashToHex(d.hash);
   return j.dump(4);
+}
+
+// The storage part of `stats` and `compact`.
+Json StorageJson(const StorageStats& s) {
+  Json j;
+  j["files"] = s.files;
+  j["bytes"] = s.bytes;
+  j["sstFiles"] = s.sst_files;
+  j["sstBytes"] = s.sst_bytes;
+  j["walFiles"] = s.wal_files;
+  j["walBytes"] = s.wal_bytes;
+  j["infoLogFiles"] = s.info_log_files;
+  j["infoLogBytes"] = s.info_log_bytes;
+  j["pendingCompactionBytes"] = s.pending_compaction_bytes;
+  j["level0CompactionTrigger"] = s.level0_trigger;
+  Json families = Json::array();
+  for (const FamilyStorage& f : s.families) {
+    families.push_back(Json{{"family", f.name}, {"sstFiles", f.sst_files}, {"sstBytes", f.sst_bytes},
+                            {"level0Files", f.level0_files},
+                            {"pendingCompactionBytes", f.pending_compaction_bytes}});
+  }
+  j["families"] = families;
+  return j;
 }
 
 #define JL_OPEN(ctx, expr)                                      \
@@ -263,7 +287,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
   c->add_flag("--compare", f.compare);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
-      JL_OPEN(ctx, ctx.OpenWriter());
+      JL_OPEN(ctx, ctx.OpenWriter(Context::Advance::kNever));  // maintenance never appends
       RebuildOptions options;
       options.compare = flags->compare;
       options.progress = [&ctx](const RebuildProgress& p) { ctx.Progress("rebuild " + p.projection, p.events_done, p.events_total); };
@@ -316,7 +340,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
     *action = [&ctx, flags]() -> int {
       std::ifstream in(flags->file);
       if (!in) return ctx.Usage("--file: cannot read '" + flags->file + "'");
-      JL_OPEN(ctx, ctx.OpenWriter());
+      JL_OPEN(ctx, ctx.OpenWriter(Context::Advance::kNever));  // exactly the imported events
       StatusOr<ImportResult> r = Import(ctx.ledger(), in, [&ctx](uint64_t done, uint64_t total) {
         ctx.Progress("import", done, total);
       });
@@ -353,6 +377,9 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
         if (entry.is_regular_file(ec)) bytes += entry.file_size(ec);
       }
       j["bytes"] = bytes;
+      StatusOr<StorageStats> storage = log.storage_stats();
+      if (!storage.ok()) return ctx.Fail(storage.status().message());
+      j["storage"] = StorageJson(*storage);
       Json projections = Json::array();
       for (const ProjectionInfo& info : ctx.projections().Info()) {
         projections.push_back(Json{{"name", info.name}, {"version", info.stored_version},
@@ -360,6 +387,34 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
                                    {"checkpoint", info.checkpoint}});
       }
       j["projections"] = projections;
+      ctx.out() << j.dump(4) << "\n";
+      return kExitOk;
+    };
+  });
+
+  c = cmd("compact", "Compacts every family of the ledger fully (a writer: waits for the lock); "
+                     "reads beside it are answered or told to retry.",
+          "jobledger compact");
+  c->callback([&ctx, action] {
+    *action = [&ctx]() -> int {
+      JL_OPEN(ctx, ctx.OpenWriter(Context::Advance::kNever));  // maintenance never appends
+      EventLog& log = ctx.ledger().log();
+      StatusOr<StorageStats> before = log.storage_stats();
+      if (!before.ok()) return ctx.Fail(before.status().message());
+      const auto start = std::chrono::steady_clock::now();
+      Status compacted = log.Compact([&ctx](uint64_t done, uint64_t total) {
+        ctx.Progress("compact", done, total);
+      });
+      ctx.EndProgress();
+      if (!compacted.ok()) return ctx.Fail(compacted.message());
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      StatusOr<StorageStats> after = log.storage_stats();
+      if (!after.ok()) return ctx.Fail(after.status().message());
+      Json j;
+      j["compacted"] = after->families.size();
+      j["seconds"] = seconds;
+      j["before"] = StorageJson(*before);
+      j["after"] = StorageJson(*after);
       ctx.out() << j.dump(4) << "\n";
       return kExitOk;
     };

@@ -1,6 +1,7 @@
 // The RocksDB implementation of EventLog, shared by its source files
 // (ledger/event_log.cc: open, append, reads, families; ledger/internal/verify.cc:
-// verification). Not installed.
+// verification; ledger/internal/maintenance.cc: flushes, compactions and storage
+// statistics). Not installed.
 
 #ifndef JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_
 #define JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_
@@ -15,6 +16,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -37,6 +39,12 @@ namespace jobledger::internal {
 inline constexpr size_t kHashBytes = sizeof(Hash);
 inline constexpr uint64_t kProgressEvery = 4096;
 inline constexpr size_t kBlockCacheBytes = size_t{128} << 20;
+// The info logs RocksDB keeps in the ledger folder: LOG and up to three LOG.old.*
+// files, each rolled over at 1 MiB, so at most 4 MiB whatever the number of opens.
+inline constexpr size_t kInfoLogFiles = 4;
+// Opening a secondary beside a compacting writer: attempts before kUnavailable.
+inline constexpr int kSecondaryOpenAttempts = 5;
+inline constexpr size_t kInfoLogFileBytes = size_t{1} << 20;
 
 inline std::string SeqStr(uint64_t s) { return std::to_string(s); }
 
@@ -119,14 +127,9 @@ class RocksEventLog final : public EventLog {
   ~RocksEventLog() override {
     StopWriter();
     if (mode_ == OpenMode::kReadWrite && db_ != nullptr) {
-      // Flush the memtables, so the next open does not replay a long WAL (open time
-      // would grow with the log). A failure here loses nothing: the WAL still holds it.
-      rocksdb::FlushOptions flush;
-      std::vector<rocksdb::ColumnFamilyHandle*> all = handles_;
-      for (const FamilySlot& f : families_) {
-        if (f.live != nullptr) all.push_back(f.live.get());
-      }
-      db_->Flush(flush, all).PermitUncheckedError();
+      // The flush and compaction rule of MaintenanceOptions. A failure here loses
+      // nothing: the WAL still holds every row, and the next open tries again.
+      Maintain("close").IgnoreError();
     }
     families_.clear();  // destroys the upper layers' handles (every reader is gone)
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -201,6 +204,8 @@ class RocksEventLog final : public EventLog {
   Status VerifyIndexes(uint64_t from, uint64_t to, const rocksdb::Snapshot* snapshot,
                        VerifyResult* result) const;
   Status CatchUpWithPrimary() override;
+  StatusOr<StorageStats> storage_stats() const override;
+  Status Compact(const CompactProgress& progress) override;
 
   rocksdb::DB* db() const { return db_.get(); }
   rocksdb::ColumnFamilyHandle* events_cf() const { return events_; }
@@ -234,6 +239,24 @@ class RocksEventLog final : public EventLog {
   }
 
   Status LoadHead(bool strict);
+
+  // ---- maintenance (ledger/internal/maintenance.cc) ----
+  // Every live family's handle: the log's own and the upper layers'.
+  std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>> LiveFamilies() const;
+  // The rule of MaintenanceOptions, at a read-write open (before the writer starts) or
+  // close (after it stopped). `when` names the moment in the info log.
+  Status Maintain(const char* when);
+  // Syncs the WAL files a read-write open recovered (and the folder).
+  Status SyncRecoveredWals();
+  // Flushes every family when the live WAL files pass the limits.
+  Status FlushIfWalPastLimits(const std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>>& all);
+  // Compacts level 0 and the small files of level 1 of `family` into level 1 while
+  // either holds trigger files or more and `deadline` has not passed. *done: false
+  // when the budget ran out first.
+  Status PayLevel0Debt(rocksdb::ColumnFamilyHandle* family,
+                       std::chrono::steady_clock::time_point deadline, bool* done);
+  // A level-1 file smaller than this is merged into the next level-0 compaction.
+  uint64_t SmallFileBytes() const { return cf_options_.target_file_size_base / 4; }
 
   // ---- the writer (group commit) ----
   enum class Admission { kBlock, kQueue, kRefuse };
@@ -271,6 +294,7 @@ class RocksEventLog final : public EventLog {
   const Clock* clock_ = nullptr;
   SystemClock system_clock_;
   bool sync_ = true;
+  MaintenanceOptions maintenance_;
 
   rocksdb::ColumnFamilyOptions cf_options_;  // every family's (block cache, filters)
   std::unique_ptr<rocksdb::DB> db_;

@@ -13,6 +13,11 @@
 //   import   Imports `file` (replay's Import) into an empty ledger.
 //   hold     Opens the ledger read-write, reports "R", holds it until stdin closes.
 //   open     Tries to open the ledger read-write and reports "S <code> <message>".
+//   once     A short-lived writer: opens the ledger (Ledger, "jobs" inline), adds the
+//            thing `prefix` to the group "fleet" with request id `prefix`, closes.
+//            Flushes past `wal_files` WAL files or `wal_bytes` bytes of them
+//            (MaintenanceOptions; default 2 files), so that the flush and the level-0
+//            compaction at open (wal_files) or close (wal_bytes=1) come often.
 //
 // Options: prefix=P (request ids and names start with P; default "r0"), threads=N,
 // paced=N (workers run N iterations, all threads together, per byte written to stdin),
@@ -30,6 +35,7 @@
 //   E rid CODE           rejected (expected for the requests the child means to fail)
 //   Y rid [first last]   a retry of an acknowledged request answered from the log
 //   I n                  import chunk n done (import.after_chunk)
+//   M point n            the nth time a maintain.* point was reached (open, close)
 //   O family / N family  rebuild: the active family at start / every family at kFamilyCreated
 //   P point n            rebuild: the nth time `point` was reached
 //   R | S ... | X head | Z ...   ready / open status / clean exit / rebuild or import ended
@@ -79,6 +85,7 @@ uint64_t g_crash_nth = 0;
 std::atomic<uint64_t> g_before_writes{0};
 std::atomic<uint64_t> g_after_writes{0};
 std::atomic<uint64_t> g_import_chunks{0};
+std::map<std::string, uint64_t> g_maintain_points;  // reached on one thread (open, close)
 
 // Acknowledged appends, for "wait until the writers are running".
 std::mutex g_acks_mu;
@@ -141,6 +148,9 @@ void CrashHook(const char* point) {
   } else if (p == "import.after_chunk") {
     n = ++g_import_chunks;
     Report("I " + std::to_string(n));
+  } else if (p.rfind("maintain.", 0) == 0) {
+    n = ++g_maintain_points[std::string(p)];
+    Report("M " + std::string(p) + " " + std::to_string(n));
   } else {
     Report("? " + std::string(p));
     return;
@@ -170,6 +180,8 @@ struct Options {
   uint64_t nth = 1;
   std::string file;
   uint64_t seed = 1;
+  size_t wal_files = 2;  // once: MaintenanceOptions::max_live_wal_files
+  uint64_t wal_bytes = uint64_t{8} << 20;  // once: MaintenanceOptions::max_live_wal_bytes
 };
 
 // Whether a worker may run another iteration: false once stdin closed. Paced workers
@@ -499,6 +511,28 @@ int RunHold(const Options& o) {
   return 0;
 }
 
+int RunOnce(const Options& o) {
+  LedgerOptions options;
+  options.sync = true;
+  options.maintenance.max_live_wal_files = o.wal_files;
+  options.maintenance.max_live_wal_bytes = o.wal_bytes;
+  {
+    auto opened = Ledger::Open(options, o.dir);
+    if (!opened.ok()) Fatal("Ledger::Open: " + opened.status().ToString());
+    std::unique_ptr<Ledger> ledger = std::move(opened).value();
+    std::unique_ptr<ProjectionManager> projections = OpenProjections(ledger->log());
+    const std::string rid = o.prefix;
+    Report("A " + rid);
+    Status s = ledger->AddThingToThingGroup(RequestContext{"user:crash", rid},
+                                            ThingGroupMembershipRequest{"fleet", o.prefix});
+    if (!s.ok()) Fatal(rid + ": " + s.ToString());
+    Ack(rid, s);
+    projections.reset();
+  }  // the close: flush and compaction (MaintenanceOptions)
+  Report("X");
+  return 0;
+}
+
 int RunOpen(const Options& o) {
   LedgerOptions options;
   auto opened = Ledger::Open(options, o.dir);
@@ -539,6 +573,10 @@ int main(int argc, char** argv) {
       o.file = value;
     } else if (name == "paced") {
       g_paced = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (name == "wal_bytes") {
+      o.wal_bytes = std::strtoull(value.c_str(), nullptr, 10);
+    } else if (name == "wal_files") {
+      o.wal_files = std::strtoull(value.c_str(), nullptr, 10);
     } else if (name == "seed") {
       o.seed = std::strtoull(value.c_str(), nullptr, 0);
     } else {
@@ -569,6 +607,7 @@ int main(int argc, char** argv) {
   if (o.mode == "import") return RunImport(o);
   if (o.mode == "hold") return RunHold(o);
   if (o.mode == "open") return RunOpen(o);
+  if (o.mode == "once") return RunOnce(o);
   Report("F unknown mode " + o.mode);
   return 4;
 }

@@ -45,6 +45,7 @@ class SstCorruptionTest : public ::testing::Test {
     LedgerOptions options;
     options.clock = &clock;
     options.sync = false;
+    options.maintenance.max_live_wal_bytes = 0;  // the close flushes every family
     auto stack = LedgerStack::Open(options, base->path);
     if (!stack.ok()) return;
     for (uint64_t i = 0; i < kSteps; ++i) {
@@ -53,7 +54,7 @@ class SstCorruptionTest : public ::testing::Test {
     }
     base->head = (*stack)->ledger->log().head().sequence;
     base->now = clock.NowMicros();
-  }  // closing flushes every family into an SST
+  }  // closing flushes every family into an SST (max_live_wal_bytes 0)
   static void TearDownTestSuite() {
     delete base;
     base = nullptr;

@@ -124,8 +124,13 @@ Status RocksEventLog::PayLevel0Debt(rocksdb::ColumnFamilyHandle* family, Clock::
     options.output_file_size_limit = cf_options_.target_file_size_base;
     testing::CrashPoint("maintain.before_compact");
     rocksdb::Status s = db_->CompactFiles(options, family, inputs, /*output_level=*/1);
-    if (s.IsAborted() || (s.IsInvalidArgument() && s.ToString().find("being compacted") != std::string::npos)) {
-      // A background compaction took files of level 1 that these overlap: wait.
+    if (s.IsAborted() || s.IsInvalidArgument()) {
+      // RocksDB's background compaction took (or already replaced) some of these
+      // files, or files of level 1 they overlap, since the metadata was read: look
+      // again, within the budget.
+      rocksdb::Log(rocksdb::InfoLogLevel::INFO_LEVEL, db_->GetDBOptions().info_log,
+                   "jobledger: level-0 compaction of '%s' deferred: %s", family->GetName().c_str(),
+                   s.ToString().c_str());
       std::this_thread::sleep_for(kBusyRetry);
       continue;
     }

@@ -200,6 +200,7 @@ TEST_F(DiskFullSlowTest, DiskFullDuringTheClosingFlushLosesNothing) {
       options.clock = &clock_;
       options.sync = sync;
       options.env = env.get();
+      options.maintenance.max_live_wal_bytes = 0;  // the close flushes (MaintenanceOptions)
       auto log = EventLog::Open(options, path);
       ASSERT_TRUE(log.ok()) << log.status().ToString();
       for (const AppendRequest& r : plan.appends) {

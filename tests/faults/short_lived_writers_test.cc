@@ -63,13 +63,21 @@ void ExpectBounded(const std::string& path, uint64_t opens) {
   }
 }
 
-TEST(ShortLivedWritersTest, TwoThousandOpensKeepTheFolderBounded) {
+// A ledger folder in a scratch folder, and the options of its writers.
+class ShortLivedWritersTest : public ::testing::Test {
+ protected:
+  ShortLivedWritersTest() { options.clock = &clock; }
+
   ScratchDir scratch;
-  ASSERT_TRUE(scratch.ok());
   const std::string path = scratch.Sub("ledger");
-  ManualClock clock(kT0);
+  ManualClock clock{kT0};
   LedgerOptions options;
-  options.clock = &clock;
+};
+
+using CompactTest = ShortLivedWritersTest;
+
+TEST_F(ShortLivedWritersTest, TwoThousandOpensKeepTheFolderBounded) {
+  ASSERT_TRUE(scratch.ok());
   constexpr uint64_t kWriters = 2000;
   for (uint64_t i = 0; i < kWriters; ++i) {
     clock.Advance(kSecond);
@@ -96,13 +104,8 @@ TEST(ShortLivedWritersTest, TwoThousandOpensKeepTheFolderBounded) {
 
 // The control: with the rule off (a flush at every close, no compaction at open or
 // close, as the ledger behaved before), a few hundred opens already pass the bound.
-TEST(ShortLivedWritersTest, WithoutTheRuleFilesPassTheBound) {
-  ScratchDir scratch;
+TEST_F(ShortLivedWritersTest, WithoutTheRuleFilesPassTheBound) {
   ASSERT_TRUE(scratch.ok());
-  const std::string path = scratch.Sub("ledger");
-  ManualClock clock(kT0);
-  LedgerOptions options;
-  options.clock = &clock;
   options.maintenance.max_live_wal_bytes = 0;
   options.maintenance.compaction_budget = std::chrono::milliseconds(0);
   for (uint64_t i = 0; i < 200; ++i) {
@@ -119,13 +122,8 @@ TEST(ShortLivedWritersTest, WithoutTheRuleFilesPassTheBound) {
 // `compact` beside readers: a reader opening the ledger as a secondary (as every CLI
 // read does) while the writer compacts it again and again gets the right answer, or
 // kUnavailable saying to retry; never a wrong or partial answer.
-TEST(CompactTest, ReadersBesideACompactionAreAnsweredOrToldToRetryConcurrent) {
-  ScratchDir scratch;
+TEST_F(CompactTest, ReadersBesideACompactionAreAnsweredOrToldToRetryConcurrent) {
   ASSERT_TRUE(scratch.ok());
-  const std::string path = scratch.Sub("ledger");
-  ManualClock clock(kT0);
-  LedgerOptions options;
-  options.clock = &clock;
   LedgerOptions many_files = options;  // every close flushes and nothing is compacted
   many_files.maintenance.max_live_wal_bytes = 0;
   many_files.maintenance.compaction_budget = std::chrono::milliseconds(0);

@@ -67,17 +67,19 @@ enum class Durability {
 };
 
 // How a read-write log keeps its folder bounded when it is opened and closed by many
-// short-lived processes (doc/storage.md, "Many short-lived writers"). Checked when a
+// short-lived processes (doc/storage.md, "The rule at open and close"). Checked when a
 // read-write log opens and when it closes:
 //   1. Opening does not flush the WAL it recovers, and closing does not flush while the
 //      live WAL files are small: a process that appends a few events leaves no SST
 //      file. Once the live WAL files pass max_live_wal_bytes in total or number more
 //      than max_live_wal_files, every family's memtable is flushed (one SST file per
 //      family that holds rows) and the old WAL files are deleted.
-//   2. A family whose level-0 files reached RocksDB's compaction trigger
-//      (level0_file_num_compaction_trigger, 4) has them compacted into level 1 before
-//      the open returns or the close finishes, one family after another, until
-//      compaction_budget is spent; the next process goes on where this one stopped.
+//   2. A family whose level-0 files (or small level-1 files, which such compactions
+//      leave) reached RocksDB's compaction trigger (level0_file_num_compaction_trigger,
+//      4) has them compacted into level 1 before the open returns or the close
+//      finishes, one family after another, until compaction_budget is spent; the next
+//      process goes on where this one stopped.
+//   A clean close syncs the WAL; an open syncs the WAL files it recovered.
 struct MaintenanceOptions {
   // Default: 8 MiB. Zero flushes at every open and close.
   uint64_t max_live_wal_bytes = uint64_t{8} << 20;

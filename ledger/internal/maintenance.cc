@@ -146,13 +146,16 @@ Status RocksEventLog::PayLevel0Debt(rocksdb::ColumnFamilyHandle* family, Clock::
 Status RocksEventLog::SyncRecoveredWals() {
   rocksdb::VectorLogPtr wals;
   JOBLEDGER_RETURN_IF_ERROR(FromRocks(db_->GetSortedWalFiles(wals), "listing the WAL files"));
+  // This open's own WAL file (RocksDB syncs it, and may not list it yet).
+  uint64_t current = 0;
+  std::unique_ptr<rocksdb::LogFile> current_wal;
+  if (db_->GetCurrentWalFile(&current_wal).ok() && current_wal != nullptr) {
+    current = current_wal->LogNumber();
+  }
   const std::shared_ptr<rocksdb::FileSystem>& fs = db_->GetEnv()->GetFileSystem();
-  uint64_t newest = 0;
-  for (const std::unique_ptr<rocksdb::LogFile>& wal : wals) newest = std::max(newest, wal->LogNumber());
   bool synced_any = false;
   for (const std::unique_ptr<rocksdb::LogFile>& wal : wals) {
-    // The newest is this open's own, synced by RocksDB; the others were recovered.
-    if (wal->Type() != rocksdb::kAliveLogFile || wal->LogNumber() == newest) continue;
+    if (wal->Type() != rocksdb::kAliveLogFile || wal->LogNumber() == current) continue;
     const std::string file = path_ + wal->PathName();
     std::unique_ptr<rocksdb::FSWritableFile> writable;
     rocksdb::IOStatus s = fs->ReopenWritableFile(file, rocksdb::FileOptions(), &writable, nullptr);

@@ -155,6 +155,12 @@ void FaultFs::CutPowerAfterBytes(uint64_t bytes) {
   power_cut_at_ = bytes > kUnlimited - written_ ? kUnlimited : written_ + bytes;
 }
 
+void FaultFs::RestartProcess() {
+  std::lock_guard<std::mutex> lock(mu_);
+  powered_ = true;
+  power_cut_at_ = kUnlimited;
+}
+
 bool FaultFs::powered() const {
   std::lock_guard<std::mutex> lock(mu_);
   return powered_;

@@ -16,7 +16,8 @@
 //     part of the unsynced tail, as a disk may), files whose directory entry was never
 //     made durable deleted (or, when they replaced a durable file by a rename, that
 //     file's content restored).
-//   - A process crash: CutPower() without DropUnsyncedData() (everything written stays).
+//   - A process crash: CutPower() without DropUnsyncedData() (everything written stays);
+//     RestartProcess() lets a new process on the same machine go on with the files.
 //   - A full disk: SetSpaceBudget(bytes) makes the write that crosses the budget write
 //     what fits and fail with IOStatus::NoSpace(), and every later write fail so.
 //
@@ -57,6 +58,10 @@ class FaultFs : public rocksdb::FileSystemWrapper {
   // written: the write that crosses the point writes only the bytes before it.
   void CutPowerAfterBytes(uint64_t bytes);
   bool powered() const;
+  // A process crash and a new process on the same machine: after CutPower() (and once
+  // the dead process's database is closed), mutations work again and nothing is
+  // dropped; what was written and never synced stays, still not durable.
+  void RestartProcess();
   // Writes fail with NoSpace once `bytes` more bytes have been written (kUnlimited:
   // never). The write that crosses the budget writes what fits.
   void SetSpaceBudget(uint64_t bytes);

@@ -1176,6 +1176,39 @@ TEST_F(CliTest, LedgerCommandsPrintTheDocumentedJson) {
     EXPECT_TRUE(p.contains("name") && p.contains("version") && p.contains("checkpoint")) << p.dump(2);
     EXPECT_EQ(p.value("checkpoint", uint64_t{0}), head) << p.dump(2);
   }
+  // stats: the folder on disk (doc/storage.md).
+  const json& storage = stats["storage"];
+  for (const char* key : {"files", "bytes", "sstFiles", "sstBytes", "walFiles", "walBytes", "infoLogFiles",
+                          "infoLogBytes", "pendingCompactionBytes", "level0CompactionTrigger"}) {
+    EXPECT_TRUE(storage.contains(key) && storage[key].is_number_unsigned()) << key << " in " << storage.dump(2);
+  }
+  EXPECT_EQ(storage.value("level0CompactionTrigger", 0), 4) << storage.dump(2);
+  EXPECT_GE(storage.value("walFiles", 0), 1) << storage.dump(2);
+  EXPECT_GE(storage.value("infoLogFiles", 0), 1) << storage.dump(2);
+  ASSERT_TRUE(storage["families"].is_array()) << storage.dump(2);
+  std::set<std::string> families;
+  for (const json& f : storage["families"]) {
+    families.insert(f.value("family", ""));
+    for (const char* key : {"sstFiles", "sstBytes", "level0Files", "pendingCompactionBytes"}) {
+      EXPECT_TRUE(f.contains(key) && f[key].is_number_unsigned()) << key << " in " << f.dump(2);
+    }
+  }
+  for (const char* family : {"events", "meta", "ledger.state", "projections"}) {
+    EXPECT_EQ(families.count(family), 1u) << family << " in " << storage.dump(2);
+  }
+
+  // compact: every family into its last level; the WAL emptied into SST files; the
+  // ledger unchanged.
+  json compacted = Ok({"compact"});
+  EXPECT_EQ(compacted.value("compacted", size_t{0}), families.size()) << compacted.dump(2);
+  ASSERT_TRUE(compacted.contains("before") && compacted.contains("after")) << compacted.dump(2);
+  EXPECT_GT(compacted["after"].value("sstFiles", 0), 0) << compacted.dump(2);
+  for (const json& f : compacted["after"]["families"]) {
+    EXPECT_EQ(f.value("level0Files", -1), 0) << f.dump(2);
+    EXPECT_LE(f.value("sstFiles", 99), 1) << f.dump(2);
+  }
+  EXPECT_EQ(Ok({"digest"}), digest);
+  EXPECT_EQ(Ok({"verify"}).value("verified", false), true);
 
   // tail (without --follow): the last events as JSON lines.
   Outcome tail = Cli({"tail"});
@@ -1306,7 +1339,8 @@ TEST_F(CliTest, LongWorkShowsProgressOnlyOnATerminal) {
   // A terminal: a progress bar on stderr, for the demo and for verify; stdout unchanged.
   CliEnvironment tty = Environment();
   tty.stderr_is_tty = true;
-  for (const Args& args : {Args{"--db", demo + "-tty", "demo", "--things", "20"}, Args{"--db", demo, "verify"}}) {
+  for (const Args& args : {Args{"--db", demo + "-tty", "demo", "--things", "20"}, Args{"--db", demo, "verify"},
+                           Args{"--db", demo, "compact"}}) {
     std::ostringstream out, err;
     ASSERT_EQ(RunCli(args, out, err, tty), 0) << err.str();
     EXPECT_TRUE(Contains(err.str(), "\r")) << err.str();
@@ -1324,7 +1358,7 @@ TEST_F(CliTest, HelpOnEveryCommandShowsAnExample) {
       "list-job-executions-for-thing", "cancel-job-execution", "delete-job-execution", "get-pending-job-executions",
       "start-next-pending-job-execution", "update-job-execution", "add-thing-to-thing-group",
       "remove-thing-from-thing-group", "delete-thing", "advance", "history", "diff", "verify", "digest",
-      "rebuild-projections", "export", "import", "stats", "tail", "demo"};
+      "rebuild-projections", "export", "import", "stats", "compact", "tail", "demo"};
   for (const std::string& command : commands) {
     Outcome r = Cli({command, "--help"});
     EXPECT_EQ(r.exit, 0) << r.What();

@@ -125,7 +125,6 @@ struct ExecKey {
   std::string thing;
   int64_t number = 0;
   friend auto operator<=>(const ExecKey&, const ExecKey&) = default;
-  friend bool operator==(const ExecKey&, const ExecKey&) = default;
 };
 
 std::string KeyName(const ExecKey& k) {
@@ -378,7 +377,7 @@ class LedgerModelTest : public LedgerFixture, public ::testing::WithParamInterfa
     r.thing_name = t;
     a.status = ledger_->AddThingToThingGroup(As(a.actor), r);
     if (a.status.ok()) members_[g].insert(t);
-    a.post = [this, g, t, was_member](const Snapshot& pre, const Snapshot& post,
+    a.post = [g, t, was_member](const Snapshot& pre, const Snapshot& post,
                                       const std::vector<Event>& evs) {
       if (was_member) {
         EXPECT_TRUE(evs.empty()) << "adding a member again appended " << evs.size() << " events";

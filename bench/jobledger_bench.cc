@@ -288,9 +288,35 @@ int main(int argc, char** argv) {
     *projections = Must(ProjectionManager::Open((*ledger)->log(), std::move(entries)), "projections");
   };
 
+  // Prints every row (and removes the scratch folder unless --keep); main's result.
+  auto finish = [&]() -> int {
+    if (json) {
+      // A skipped row is null, with its reason under "<key>_note".
+      std::printf("{");
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (std::isnan(rows[i].value)) {
+          std::printf("%s\"%s\": null", i ? ", " : "", rows[i].key.c_str());
+          if (rows[i].note != "skipped") {
+            std::printf(", \"%s_note\": \"%s\"", rows[i].key.c_str(), rows[i].note.c_str());
+          }
+        } else {
+          std::printf("%s\"%s\": %.6g", i ? ", " : "", rows[i].key.c_str(), rows[i].value);
+        }
+      }
+      std::printf("}\n");
+    } else {
+      std::printf("%-30s %16s  %s\n", "metric", "value", "note");
+      for (const Row& r : rows) std::printf("%-30s %16.3f  %s\n", r.key.c_str(), r.value, r.note.c_str());
+    }
+    if (!keep) std::filesystem::remove_all(dir);
+    return 0;
+  };
+
   if (only_cli) {
     cli_rows();
-  } else {
+    return finish();
+  }
+
   // ---- appends: the main log, many callers, sync off ----
   uint64_t n = 0;
   uint64_t jobs = 0;
@@ -438,26 +464,5 @@ int main(int argc, char** argv) {
   }
 
   cli_rows();
-  }  // !only_cli
-
-  if (json) {
-    // A skipped row is null, with its reason under "<key>_note".
-    std::printf("{");
-    for (size_t i = 0; i < rows.size(); ++i) {
-      if (std::isnan(rows[i].value)) {
-        std::printf("%s\"%s\": null", i ? ", " : "", rows[i].key.c_str());
-        if (rows[i].note != "skipped") {
-          std::printf(", \"%s_note\": \"%s\"", rows[i].key.c_str(), rows[i].note.c_str());
-        }
-      } else {
-        std::printf("%s\"%s\": %.6g", i ? ", " : "", rows[i].key.c_str(), rows[i].value);
-      }
-    }
-    std::printf("}\n");
-  } else {
-    std::printf("%-30s %16s  %s\n", "metric", "value", "note");
-    for (const Row& r : rows) std::printf("%-30s %16.3f  %s\n", r.key.c_str(), r.value, r.note.c_str());
-  }
-  if (!keep) std::filesystem::remove_all(dir);
-  return 0;
+  return finish();
 }

@@ -370,7 +370,7 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
   JOBLEDGER_RETURN_IF_ERROR(log->LoadHead(/*strict=*/mode == OpenMode::kReadWrite));
   if (mode == OpenMode::kReadWrite) {
     // What a process that died before its close left to do (MaintenanceOptions).
-    JOBLEDGER_RETURN_IF_ERROR(log->Maintain("open"));
+    JOBLEDGER_RETURN_IF_ERROR(log->Maintain(RocksEventLog::MaintainAt::kOpen));
     log->StartWriter();
   }
   return std::unique_ptr<EventLog>(std::move(log));

@@ -371,14 +371,9 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
         if (first.ok()) j["firstRecordedAt"] = FormatTime(first->recorded_at_micros);
         j["lastRecordedAt"] = FormatTime(head.recorded_at_micros);
       }
-      uint64_t bytes = 0;
-      std::error_code ec;
-      for (const auto& entry : std::filesystem::recursive_directory_iterator(ctx.DbPath(), ec)) {
-        if (entry.is_regular_file(ec)) bytes += entry.file_size(ec);
-      }
-      j["bytes"] = bytes;
       StatusOr<StorageStats> storage = log.storage_stats();
       if (!storage.ok()) return ctx.Fail(storage.status().message());
+      j["bytes"] = storage->bytes;
       j["storage"] = StorageJson(*storage);
       Json projections = Json::array();
       for (const ProjectionInfo& info : ctx.projections().Info()) {

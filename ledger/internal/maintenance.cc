@@ -55,9 +55,8 @@ std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>> RocksEventLog::LiveFam
 }
 
 Status RocksEventLog::FlushIfWalPastLimits(
+    const rocksdb::VectorLogPtr& wals,
     const std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>>& all) {
-  rocksdb::VectorLogPtr wals;
-  JOBLEDGER_RETURN_IF_ERROR(FromRocks(db_->GetSortedWalFiles(wals), "listing the WAL files"));
   uint64_t bytes = 0;
   size_t count = 0;
   for (const std::unique_ptr<rocksdb::LogFile>& wal : wals) {
@@ -143,9 +142,7 @@ Status RocksEventLog::PayLevel0Debt(rocksdb::ColumnFamilyHandle* family, Clock::
   }
 }
 
-Status RocksEventLog::SyncRecoveredWals() {
-  rocksdb::VectorLogPtr wals;
-  JOBLEDGER_RETURN_IF_ERROR(FromRocks(db_->GetSortedWalFiles(wals), "listing the WAL files"));
+Status RocksEventLog::SyncRecoveredWals(const rocksdb::VectorLogPtr& wals) {
   // This open's own WAL file (RocksDB syncs it, and may not list it yet).
   uint64_t current = 0;
   std::unique_ptr<rocksdb::LogFile> current_wal;
@@ -171,16 +168,16 @@ Status RocksEventLog::SyncRecoveredWals() {
   return FromRocks(s, "syncing the ledger folder '" + path_ + "'");
 }
 
-Status RocksEventLog::Maintain(const char* when) {
-  const bool opening = std::string_view(when) == "open";
-  const Clock::time_point start = Clock::now();
-  const Clock::time_point deadline = start + maintenance_.compaction_budget;
+Status RocksEventLog::Maintain(MaintainAt when) {
+  const Clock::time_point deadline = Clock::now() + maintenance_.compaction_budget;
   std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>> all = LiveFamilies();
-  if (opening) {
+  rocksdb::VectorLogPtr wals;  // listed once: both steps below read it
+  JOBLEDGER_RETURN_IF_ERROR(FromRocks(db_->GetSortedWalFiles(wals), "listing the WAL files"));
+  if (when == MaintainAt::kOpen) {
     // The WAL files this open recovered and keeps (no flush at recovery) may hold
     // what a process that died wrote and never synced: make it durable before any
     // new append lands in a newer WAL file, or a power cut could leave a hole.
-    JOBLEDGER_RETURN_IF_ERROR(SyncRecoveredWals());
+    JOBLEDGER_RETURN_IF_ERROR(SyncRecoveredWals(wals));
   } else {
     // A clean close makes every append durable, sync or not (it used to flush).
     // After a failed write there is nothing more to make durable (and RocksDB
@@ -188,7 +185,7 @@ Status RocksEventLog::Maintain(const char* when) {
     if (!failure().ok()) return Status();
     JOBLEDGER_RETURN_IF_ERROR(FromRocks(db_->SyncWAL(), "syncing the WAL"));
   }
-  JOBLEDGER_RETURN_IF_ERROR(FlushIfWalPastLimits(all));
+  JOBLEDGER_RETURN_IF_ERROR(FlushIfWalPastLimits(wals, all));
   for (const auto& family : all) {
     bool done = false;
     JOBLEDGER_RETURN_IF_ERROR(PayLevel0Debt(family.get(), deadline, &done));
@@ -196,7 +193,8 @@ Status RocksEventLog::Maintain(const char* when) {
       rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, db_->GetDBOptions().info_log,
                    "jobledger: %s: the compaction budget of %lld ms ran out at '%s'; the next "
                    "open or close goes on",
-                   when, static_cast<long long>(maintenance_.compaction_budget.count()),
+                   when == MaintainAt::kOpen ? "open" : "close",
+                   static_cast<long long>(maintenance_.compaction_budget.count()),
                    family->GetName().c_str());
       break;
     }

@@ -9,6 +9,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/transaction_log.h>
 #include <rocksdb/write_batch.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -129,7 +130,7 @@ class RocksEventLog final : public EventLog {
     if (mode_ == OpenMode::kReadWrite && db_ != nullptr) {
       // The flush and compaction rule of MaintenanceOptions. A failure here loses
       // nothing: the WAL still holds every row, and the next open tries again.
-      Maintain("close").IgnoreError();
+      Maintain(MaintainAt::kClose).IgnoreError();
     }
     families_.clear();  // destroys the upper layers' handles (every reader is gone)
     for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
@@ -244,12 +245,14 @@ class RocksEventLog final : public EventLog {
   // Every live family's handle: the log's own and the upper layers'.
   std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>> LiveFamilies() const;
   // The rule of MaintenanceOptions, at a read-write open (before the writer starts) or
-  // close (after it stopped). `when` names the moment in the info log.
-  Status Maintain(const char* when);
-  // Syncs the WAL files a read-write open recovered (and the folder).
-  Status SyncRecoveredWals();
-  // Flushes every family when the live WAL files pass the limits.
-  Status FlushIfWalPastLimits(const std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>>& all);
+  // close (after it stopped).
+  enum class MaintainAt { kOpen, kClose };
+  Status Maintain(MaintainAt when);
+  // Syncs the WAL files (of `wals`) that a read-write open recovered, and the folder.
+  Status SyncRecoveredWals(const rocksdb::VectorLogPtr& wals);
+  // Flushes every family when the live WAL files of `wals` pass the limits.
+  Status FlushIfWalPastLimits(const rocksdb::VectorLogPtr& wals,
+                              const std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>>& all);
   // Compacts level 0 and the small files of level 1 of `family` into level 1 while
   // either holds trigger files or more and `deadline` has not passed. *done: false
   // when the budget ran out first.

@@ -178,7 +178,6 @@ TEST(PowerLossTest, SyncOffKeepsADensePrefix) {
   Rounds(4, [](uint64_t seed) { PowerLossRound(seed, /*sync=*/false, 60); });
 }
 
-// The same, with more rounds and longer histories (records spanning WAL blocks).
 // A writer killed before its close leaves WAL data it never synced (sync off, or a
 // group written but not yet synced), which the next open recovers and keeps: no flush
 // at recovery (MaintenanceOptions). That open syncs it before anything new is
@@ -195,12 +194,15 @@ void KilledThenPowerCutRound(uint64_t round_seed) {
   ManualClock clock(kT0);
   const size_t killed_after = 1 + rng() % 15;
   const size_t cut_after = killed_after + 1 + rng() % 15;
-  {
+  auto open = [&](bool sync) {
     EventLogOptions options;
     options.clock = &clock;
-    options.sync = false;
+    options.sync = sync;
     options.env = env.get();
-    auto log = EventLog::Open(options, path);
+    return EventLog::Open(options, path);
+  };
+  {
+    auto log = open(/*sync=*/false);
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     for (size_t k = 0; k < killed_after; ++k) {
       clock.Advance(1000);
@@ -211,11 +213,7 @@ void KilledThenPowerCutRound(uint64_t round_seed) {
   fs->RestartProcess();
   uint64_t acked = 0;
   {
-    EventLogOptions options;
-    options.clock = &clock;
-    options.sync = true;
-    options.env = env.get();
-    auto log = EventLog::Open(options, path);
+    auto log = open(/*sync=*/true);
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     ASSERT_EQ((*log)->head().sequence, plan.last_sequence[killed_after - 1])
         << "the next open recovers everything the killed writer wrote";
@@ -230,9 +228,7 @@ void KilledThenPowerCutRound(uint64_t round_seed) {
   const std::vector<std::string> changes = fs->DropUnsyncedData(rng() % 2 == 0 ? &rng : nullptr);
   SCOPED_TRACE("killed after append " + std::to_string(killed_after) + ", power cut after " +
                std::to_string(cut_after) + Joined(changes));
-  EventLogOptions options;
-  options.clock = &clock;
-  auto log = EventLog::Open(options, path);
+  auto log = open(/*sync=*/true);
   ASSERT_TRUE(log.ok()) << "the ledger does not open after the power loss: " << log.status().ToString();
   const uint64_t head = ExpectPlanPrefix(**log, plan);
   EXPECT_GE(head, acked) << "acknowledged synced events were lost";
@@ -242,6 +238,7 @@ TEST(PowerLossTest, AKilledWritersUnsyncedAppendsAreMadeDurableByTheNextOpen) {
   Rounds(6, KilledThenPowerCutRound);
 }
 
+// The same, with more rounds and longer histories (records spanning WAL blocks).
 TEST(PowerLossSlowTest, ManyRoundsSyncOnAndOff) {
   Rounds(60, [](uint64_t seed) { PowerLossRound(seed, /*sync=*/seed % 2 == 0, 150); });
 }

@@ -4,7 +4,9 @@
 // Properties, for every input:
 //   - DecodeEvent never crashes, hangs or reads out of bounds; a failure is kDataLoss
 //     naming the sequence it was asked for;
-//   - DecodePreviousHash agrees with DecodeEvent on the envelope's previousHash;
+//   - DecodePreviousHash and PreviousHashAt (verify's fixed-position read) agree with
+//     DecodeEvent on the envelope's previousHash, and PreviousHashAt never reads
+//     outside the bytes;
 //   - the same bytes under another sequence number are refused;
 //   - a decoded event (of a known kind) re-encodes, and the re-encoding decodes to the
 //     same event and is a fixed point of encode(decode(.)) (canonical form).
@@ -118,6 +120,8 @@ void TestOneInput(std::string_view bytes) {
   const uint64_t sequence = ClaimedSequence(bytes);
   StatusOr<Event> decoded = internal::DecodeEvent(bytes, sequence);
   StatusOr<Hash> previous = internal::DecodePreviousHash(bytes, sequence);
+  // On any bytes at all the fixed-position read stays inside them (ASan checks).
+  (void)internal::PreviousHashAt(bytes, sequence);
   if (!previous.ok()) CheckRefusal(previous.status(), sequence, "DecodePreviousHash");
   if (!decoded.ok()) {
     CheckRefusal(decoded.status(), sequence, "DecodeEvent");
@@ -129,6 +133,10 @@ void TestOneInput(std::string_view bytes) {
                                           previous.status().ToString());
   JOBLEDGER_FUZZ_CHECK(*previous == event.previous_hash,
                        "the two decoders disagree on previousHash");
+  // The fixed-position read (verify's) answers for every valid event, and agrees.
+  std::optional<Hash> at = internal::PreviousHashAt(bytes, sequence);
+  JOBLEDGER_FUZZ_CHECK(at.has_value(), "PreviousHashAt cannot read a valid event");
+  JOBLEDGER_FUZZ_CHECK(*at == event.previous_hash, "PreviousHashAt disagrees with DecodeEvent");
 
   StatusOr<Event> other = internal::DecodeEvent(bytes, sequence + 1);
   JOBLEDGER_FUZZ_CHECK(!other.ok(), "decoded under a sequence the envelope does not claim");

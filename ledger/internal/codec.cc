@@ -525,4 +525,39 @@ StatusOr<Hash> DecodePreviousHash(std::string_view bytes, uint64_t sequence) {
   });
 }
 
+std::optional<Hash> PreviousHashAt(std::string_view bytes, uint64_t sequence) {
+  constexpr size_t kWord = sizeof(capnp::word);
+  const size_t words = bytes.size() / kWord;
+  auto word = [&](size_t i) {
+    uint64_t w;
+    std::memcpy(&w, bytes.data() + i * kWord, kWord);
+    return w;  // Cap'n Proto is little-endian, as are the machines we build for
+  };
+  // A pointer's signed 30-bit word offset.
+  auto offset = [](uint64_t w) { return static_cast<int64_t>(static_cast<int32_t>(w & 0xffffffffu) >> 2); };
+  if (bytes.size() % kWord != 0 || words < 1) return std::nullopt;
+  const uint64_t root = word(0);
+  if ((root & 3) != 0) return std::nullopt;  // not a struct pointer
+  const int64_t start = 1 + offset(root);
+  const int64_t data_words = static_cast<int64_t>((root >> 32) & 0xffff);
+  const int64_t pointers = static_cast<int64_t>(root >> 48);
+  // previousHash is the envelope's third pointer (actor, requestId, previousHash).
+  constexpr int64_t kPreviousHashPointer = 2;
+  if (start < 1 || pointers <= kPreviousHashPointer) return std::nullopt;
+  const int64_t at = start + data_words + kPreviousHashPointer;
+  if (at >= static_cast<int64_t>(words)) return std::nullopt;
+  // The envelope's sequence is its first data word (trimmed when zero).
+  if ((data_words >= 1 ? word(static_cast<size_t>(start)) : 0) != sequence) return std::nullopt;
+  const uint64_t list = word(static_cast<size_t>(at));
+  constexpr uint64_t kByteElements = 2;
+  if ((list & 3) != 1 || ((list >> 32) & 7) != kByteElements || (list >> 35) != sizeof(Hash)) {
+    return std::nullopt;
+  }
+  const int64_t target = at + 1 + offset(list);
+  if (target < 1 || (target + 4) > static_cast<int64_t>(words)) return std::nullopt;
+  Hash out;
+  std::memcpy(out.data(), bytes.data() + static_cast<size_t>(target) * kWord, out.size());
+  return out;
+}
+
 }  // namespace jobledger::internal

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +39,14 @@ StatusOr<Event> DecodeEvent(std::string_view bytes, uint64_t sequence);
 // Reads only the envelope's previousHash (for verification), with the same checks
 // as DecodeEvent for the envelope.
 StatusOr<Hash> DecodePreviousHash(std::string_view bytes, uint64_t sequence);
+
+// Reads previousHash straight from where the canonical layout puts it (the root
+// struct's third pointer), checking only the pointers it follows and the envelope's
+// sequence: no canonical check, no copy. For bytes whose chain hash has already been
+// checked (the hash proves they are what the writer encoded); std::nullopt when the
+// bytes are not laid out so, and the caller falls back to DecodePreviousHash for the
+// reason.
+std::optional<Hash> PreviousHashAt(std::string_view bytes, uint64_t sequence);
 
 }  // namespace jobledger::internal
 

@@ -17,6 +17,8 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -83,6 +85,19 @@ inline Status SplitValue(std::string_view value, uint64_t sequence, Hash* hash, 
 
 class RocksEventLog;
 struct GroupState;
+
+// What one range of a parallel chain check found: its first problem, or the hash of
+// its last event.
+struct ChainFinding {
+  VerifyProblem problem = VerifyProblem::kNone;
+  uint64_t sequence = 0;
+  std::string detail;
+  Hash last_hash{};
+};
+
+// How many ranges Verify checks `events` in: `threads` when given, else one per core
+// (at most 8) with at least 65,536 events each.
+uint64_t VerifyRanges(uint64_t events, int threads);
 
 // An append waiting for the writer.
 struct PendingAppend {
@@ -201,9 +216,18 @@ class RocksEventLog final : public EventLog {
                                   uint64_t at) const override;
   StatusOr<uint64_t> LastSequenceAtOrBefore(int64_t micros) const override;
   StatusOr<VerifyResult> Verify(const VerifyOptions& options) const override;
+  // The chain over [from, to], from the stored hash of event from - 1.
+  ChainFinding VerifyChainRange(uint64_t from, uint64_t to, const rocksdb::Snapshot* snapshot,
+                                const Head& head, std::atomic<uint64_t>* checked,
+                                const std::function<void(uint64_t, uint64_t)>& progress,
+                                uint64_t total) const;
   // The index part of Verify, over events [from, to]; fills `result` on a problem.
   Status VerifyIndexes(uint64_t from, uint64_t to, const rocksdb::Snapshot* snapshot,
                        VerifyResult* result) const;
+  // Looks up every index entry of [from, to] one by one and names the first wrong one
+  // (VerifyIndexes calls it only when the sums disagree).
+  Status LocateIndexDamage(uint64_t from, uint64_t to, const rocksdb::Snapshot* snapshot,
+                           VerifyResult* result) const;
   Status CatchUpWithPrimary() override;
   StatusOr<StorageStats> storage_stats() const override;
   Status Compact(const CompactProgress& progress) override;

@@ -2,6 +2,10 @@
 
 #include <rocksdb/db.h>
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "ledger/internal/codec.h"
 #include "ledger/internal/hash_chain.h"
 #include "ledger/internal/keys.h"
@@ -10,6 +14,124 @@
 
 namespace jobledger {
 namespace internal {
+
+namespace {
+
+// Events per range below which one thread checks the whole chain.
+constexpr uint64_t kMinEventsPerRange = uint64_t{1} << 16;
+constexpr unsigned kMaxVerifyThreads = 8;
+
+}  // namespace
+
+uint64_t VerifyRanges(uint64_t events, int threads) {
+  if (events == 0) return 1;
+  if (threads > 0) return std::clamp<uint64_t>(static_cast<uint64_t>(threads), 1, events);
+  const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxVerifyThreads);
+  return std::clamp<uint64_t>(events / kMinEventsPerRange, 1, n);
+}
+
+ChainFinding RocksEventLog::VerifyChainRange(uint64_t from, uint64_t to,
+                                             const rocksdb::Snapshot* snapshot, const Head& head,
+                                             std::atomic<uint64_t>* checked,
+                                             const std::function<void(uint64_t, uint64_t)>& progress,
+                                             uint64_t total) const {
+  ChainFinding out;
+  auto problem = [&](VerifyProblem p, uint64_t seq, std::string detail) {
+    out.problem = p;
+    out.sequence = seq;
+    out.detail = std::move(detail);
+    return out;
+  };
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  ro.fill_cache = false;  // a whole-log scan would only evict what readers use
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+  Hash prev{};
+  if (from > 1) {
+    // The anchor: the stored hash of the event before the range.
+    it->Seek(EventKey(from - 1));
+    std::optional<uint64_t> key_seq;
+    if (it->Valid()) key_seq = ParseEventKey(ToView(it->key()));
+    if (!it->Valid() && !it->status().ok()) {
+      return problem(VerifyProblem::kStorageCorruption, from - 1,
+                     "storage error reading event " + SeqStr(from - 1) + ": " + it->status().ToString());
+    }
+    if (!key_seq || *key_seq != from - 1) {
+      return problem(VerifyProblem::kMissingEvent, from - 1, "event " + SeqStr(from - 1) + " is missing");
+    }
+    std::string_view bytes;
+    Status split = SplitValue(ToView(it->value()), from - 1, &prev, &bytes);
+    if (!split.ok()) return problem(VerifyProblem::kDecodeFailed, from - 1, split.message());
+    it->Next();
+  } else {
+    it->Seek(EventKey(from));
+  }
+  uint64_t since_report = 0;
+  for (uint64_t seq = from; seq <= to; ++seq) {
+    // Step only between events of the range: stepping past `to` could meet damage
+    // outside the range and blame the range's last event.
+    if (seq > from) it->Next();
+    if (!it->Valid()) {
+      if (!it->status().ok()) {
+        return problem(VerifyProblem::kStorageCorruption, seq,
+                       "storage error reading event " + SeqStr(seq) + ": " + it->status().ToString());
+      }
+      return problem(VerifyProblem::kMissingEvent, seq,
+                     "event " + SeqStr(seq) + " is missing (the log ends at " + SeqStr(seq - 1) +
+                         ", the head says " + SeqStr(head.sequence) + ")");
+    }
+    std::optional<uint64_t> key_seq = ParseEventKey(ToView(it->key()));
+    if (!key_seq || *key_seq != seq) {
+      return problem(VerifyProblem::kMissingEvent, seq, "event " + SeqStr(seq) + " is missing");
+    }
+    Hash hash;
+    std::string_view bytes;
+    Status split = SplitValue(ToView(it->value()), seq, &hash, &bytes);
+    if (!split.ok()) return problem(VerifyProblem::kDecodeFailed, seq, split.message());
+    if (ChainHash(prev, seq, bytes) != hash) {
+      // Either the bytes changed or the chain above them did; tell which.
+      StatusOr<Event> decoded = DecodeEvent(bytes, seq);
+      if (decoded.ok() && decoded->previous_hash != prev) {
+        return problem(VerifyProblem::kChainBroken, seq,
+                       "event " + SeqStr(seq) + "'s previousHash is not the hash of event " +
+                           SeqStr(seq - 1));
+      }
+      if (!decoded.ok()) return problem(VerifyProblem::kDecodeFailed, seq, decoded.status().message());
+      return problem(VerifyProblem::kHashMismatch, seq,
+                     "event " + SeqStr(seq) +
+                         "'s bytes do not match its recorded hash (the event was altered)");
+    }
+    // The stored hash is right, but the hash is computed from the real predecessor,
+    // not from the event's previousHash field: that field must agree too, or a reader
+    // following the chain through the events would disagree with us. The hash proves
+    // the bytes are the writer's canonical encoding, so the field is read where that
+    // layout puts it; anything else is decoded in full for the reason.
+    std::optional<Hash> recorded_prev = PreviousHashAt(bytes, seq);
+    if (!recorded_prev.has_value()) {
+      StatusOr<Hash> decoded = DecodePreviousHash(bytes, seq);
+      if (!decoded.ok()) return problem(VerifyProblem::kDecodeFailed, seq, decoded.status().message());
+      recorded_prev = *decoded;
+    }
+    if (*recorded_prev != prev) {
+      return problem(VerifyProblem::kChainBroken, seq,
+                     "event " + SeqStr(seq) + "'s previousHash is not the hash of event " +
+                         SeqStr(seq - 1));
+    }
+    prev = hash;
+    if (++since_report == kProgressEvery) {
+      const uint64_t done = checked->fetch_add(since_report, std::memory_order_relaxed) + since_report;
+      since_report = 0;
+      if (progress) progress(done, total);
+    }
+  }
+  checked->fetch_add(since_report, std::memory_order_relaxed);
+  if (!it->status().ok()) {
+    return problem(VerifyProblem::kStorageCorruption, to,
+                   "storage error after event " + SeqStr(to) + ": " + it->status().ToString());
+  }
+  out.last_hash = prev;
+  return out;
+}
 
 StatusOr<VerifyResult> RocksEventLog::Verify(const VerifyOptions& options) const {
   // A read-write log may be appended to while we scan: read the head and the events
@@ -55,91 +177,46 @@ StatusOr<VerifyResult> RocksEventLog::Verify(const VerifyOptions& options) const
 
   const uint64_t total = result.to >= result.from ? result.to - result.from + 1 : 0;
   if (total > 0) {
-    Hash prev{};
-    if (result.from > 1) {
-      StatusOr<std::optional<Hash>> anchor = stored_hash(result.from - 1);
-      if (!anchor.ok()) {
-        // A storage error reading the anchor is storage corruption; a value too short
-        // to hold a hash is a decode failure.
-        const VerifyProblem p = anchor.status().message().find("shorter than its hash") !=
-                                        std::string::npos
-                                    ? VerifyProblem::kDecodeFailed
-                                    : VerifyProblem::kStorageCorruption;
-        return problem(p, result.from - 1, anchor.status().message());
-      }
-      if (!anchor->has_value()) {
-        return problem(VerifyProblem::kMissingEvent, result.from - 1,
-                       "event " + SeqStr(result.from - 1) + " is missing");
-      }
-      prev = **anchor;
-    }
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snapshot;
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
-    it->Seek(EventKey(result.from));
-    for (uint64_t seq = result.from; seq <= result.to; ++seq) {
-      // Step only between events of the range: stepping past `to` could meet damage
-      // outside the range and blame the range's last event.
-      if (seq > result.from) it->Next();
-      if (!it->Valid()) {
-        if (!it->status().ok()) {
-          return problem(VerifyProblem::kStorageCorruption, seq,
-                         "storage error reading event " + SeqStr(seq) + ": " +
-                             it->status().ToString());
-        }
-        return problem(VerifyProblem::kMissingEvent, seq,
-                       "event " + SeqStr(seq) + " is missing (the log ends at " +
-                           SeqStr(seq - 1) + ", the head says " + SeqStr(head.sequence) + ")");
-      }
-      std::optional<uint64_t> key_seq = ParseEventKey(ToView(it->key()));
-      if (!key_seq || *key_seq != seq) {
-        return problem(VerifyProblem::kMissingEvent, seq, "event " + SeqStr(seq) + " is missing");
-      }
-      Hash hash;
-      std::string_view bytes;
-      Status split = SplitValue(ToView(it->value()), seq, &hash, &bytes);
-      if (!split.ok()) return problem(VerifyProblem::kDecodeFailed, seq, split.message());
-      if (ChainHash(prev, seq, bytes) != hash) {
-        // Either the bytes changed or the chain above them did; tell which.
-        StatusOr<Event> decoded = DecodeEvent(bytes, seq);
-        if (decoded.ok() && decoded->previous_hash != prev) {
-          return problem(VerifyProblem::kChainBroken, seq,
-                         "event " + SeqStr(seq) +
-                             "'s previousHash is not the hash of event " + SeqStr(seq - 1));
-        }
-        if (!decoded.ok()) {
-          return problem(VerifyProblem::kDecodeFailed, seq, decoded.status().message());
-        }
-        return problem(VerifyProblem::kHashMismatch, seq,
-                       "event " + SeqStr(seq) +
-                           "'s bytes do not match its recorded hash (the event was altered)");
-      }
-      // The stored hash is right, but the hash is computed from the real predecessor,
-      // not from the event's previousHash field: that field must agree too, or a
-      // reader following the chain through the events would disagree with us.
-      StatusOr<Hash> recorded_prev = DecodePreviousHash(bytes, seq);
-      if (!recorded_prev.ok()) {
-        return problem(VerifyProblem::kDecodeFailed, seq, recorded_prev.status().message());
-      }
-      if (*recorded_prev != prev) {
-        return problem(VerifyProblem::kChainBroken, seq,
-                       "event " + SeqStr(seq) + "'s previousHash is not the hash of event " +
-                           SeqStr(seq - 1));
-      }
-      prev = hash;
-      ++result.events_checked;
-      if (options.progress && result.events_checked % kProgressEvery == 0) {
-        options.progress(result.events_checked, total);
+    // The chain is checked in independent ranges, in parallel: range k starts from
+    // the stored hash of the event before it, which range k-1 proves. Each range stops
+    // at its first problem; the lowest one is the log's first.
+    const uint64_t per_range = (total + VerifyRanges(total, options.threads) - 1) /
+                               VerifyRanges(total, options.threads);
+    const uint64_t ranges = (total + per_range - 1) / per_range;  // none of them empty
+    std::vector<ChainFinding> findings(ranges);
+    std::atomic<uint64_t> checked{0};
+    auto run = [&](uint64_t k, bool report) {
+      const uint64_t from = result.from + k * per_range;
+      const uint64_t to = std::min(result.to, from + per_range - 1);
+      findings[k] = VerifyChainRange(from, to, snapshot, head, &checked,
+                                     report ? options.progress : nullptr, total);
+    };
+    std::vector<std::thread> threads;
+    for (uint64_t k = 1; k < ranges; ++k) threads.emplace_back(run, k, false);
+    run(0, true);
+    for (std::thread& t : threads) t.join();
+    result.events_checked = checked.load();
+    for (ChainFinding& f : findings) {
+      // Ranges are in order, and a range's anchor problem names an event of the range
+      // before it: the first finding by sequence, earlier range first, is the answer.
+      if (f.problem == VerifyProblem::kNone) continue;
+      if (result.ok() || f.sequence < result.first_bad_sequence) {
+        result.problem = f.problem;
+        result.first_bad_sequence = f.sequence;
+        result.detail = std::move(f.detail);
       }
     }
+    if (!result.ok()) {
+      result.events_checked = result.first_bad_sequence > result.from
+                                  ? result.first_bad_sequence - result.from
+                                  : 0;
+      return result;
+    }
+    const Hash prev = findings.back().last_hash;
     result.last_hash = prev;
     if (result.to == head.sequence && prev != head.hash) {
       return problem(VerifyProblem::kHeadMismatch, head.sequence,
                      "the head record's hash differs from event " + SeqStr(head.sequence) + "'s hash");
-    }
-    if (!it->status().ok()) {
-      return problem(VerifyProblem::kStorageCorruption, result.to,
-                     "storage error after event " + SeqStr(result.to) + ": " + it->status().ToString());
     }
   }
   if (options.to >= head.sequence) {
@@ -189,8 +266,138 @@ StatusOr<VerifyResult> RocksEventLog::Verify(const VerifyOptions& options) const
   return result;
 }
 
+namespace {
+
+// A multiset hash of index entries: the sum of a 64-bit hash of each (key, value),
+// with the count, so the order of the entries does not matter and a missing, extra or
+// changed entry shows.
+struct EntrySum {
+  uint64_t sum = 0;
+  uint64_t count = 0;
+  void Add(std::string_view key, std::string_view value) {
+    uint64_t h = std::hash<std::string_view>()(key) * 0x9e3779b97f4a7c15ULL ^
+                 std::hash<std::string_view>()(value);
+    // splitmix64's finaliser: spreads the bits before they are summed.
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    sum += h;
+    ++count;
+  }
+  friend bool operator==(const EntrySum&, const EntrySum&) = default;
+};
+
+}  // namespace
+
 Status RocksEventLog::VerifyIndexes(uint64_t from, uint64_t to, const rocksdb::Snapshot* snapshot,
                                     VerifyResult* result) const {
+  // One scan of the events computes the entries each index must hold for [from, to];
+  // one scan of each index sums the entries it holds for [from, to]. Only when a sum
+  // differs are the entries looked up one by one, to name the damaged one.
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
+  ro.fill_cache = false;
+  EntrySum want_job, want_thing;
+  // The time index is checked in step with the events: its entries, ordered by
+  // (recordedAt, sequence), come in sequence order too, since time never goes back.
+  // Each entry of [from, to] must name an event recorded at its time, and the last
+  // event of every run of equal times (and the log's last) must have one. Entries
+  // outside [from, to] are skipped.
+  bool time_ok = true;
+  {
+    std::unique_ptr<rocksdb::Iterator> ti(db_->NewIterator(ro, time_index_));
+    ti->SeekToFirst();
+    std::optional<TimeKeyParts> entry;  // the next entry of [from, to], if any
+    auto next_entry = [&]() {
+      entry.reset();
+      for (; ti->Valid(); ti->Next()) {
+        std::optional<TimeKeyParts> parts = ParseTimeKey(ToView(ti->key()));
+        if (!parts) {
+          time_ok = false;  // malformed
+          return;
+        }
+        if (parts->sequence < from || parts->sequence > to) continue;
+        entry = parts;
+        ti->Next();
+        return;
+      }
+    };
+    next_entry();
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, events_));
+    uint64_t seq = from;
+    std::optional<int64_t> previous_time;  // of event seq - 1, when in range
+    bool previous_has_entry = false;
+    // Past `to` only to learn whether the successor was recorded later.
+    for (it->Seek(EventKey(from)); it->Valid() && seq <= to + 1; it->Next(), ++seq) {
+      Hash h;
+      std::string_view bytes;
+      std::optional<uint64_t> key_seq = ParseEventKey(ToView(it->key()));
+      if (!key_seq || *key_seq != seq) break;  // the chain check names holes
+      Status split = SplitValue(ToView(it->value()), seq, &h, &bytes);
+      if (!split.ok()) return LocateIndexDamage(from, to, snapshot, result);
+      StatusOr<Event> e = DecodeEvent(bytes, seq);
+      if (!e.ok()) return LocateIndexDamage(from, to, snapshot, result);
+      if (previous_time && *previous_time < e->recorded_at_micros && !previous_has_entry) {
+        time_ok = false;  // the end of a run without its entry
+      }
+      if (seq > to) {
+        previous_time.reset();
+        break;
+      }
+      previous_time = e->recorded_at_micros;
+      previous_has_entry = false;
+      if (entry && entry->sequence < seq) time_ok = false;  // out of order: damage
+      if (entry && entry->sequence == seq) {
+        if (entry->recorded_at_micros != e->recorded_at_micros) time_ok = false;
+        previous_has_entry = true;
+        next_entry();
+      }
+      const char kind = static_cast<char>(KindOf(e->body));
+      std::string_view job = JobIdOf(e->body);
+      std::string_view thing = ThingNameOf(e->body);
+      if (!job.empty()) want_job.Add(StreamKey(KeyPrefix::kJobStream, job, seq), {&kind, 1});
+      if (!thing.empty()) want_thing.Add(StreamKey(KeyPrefix::kThingStream, thing, seq), {&kind, 1});
+    }
+    JOBLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "reading events"));
+    JOBLEDGER_RETURN_IF_ERROR(FromRocks(ti->status(), "reading time_index"));
+    // The last event of the log has its time entry whatever follows.
+    if (previous_time && !previous_has_entry) time_ok = false;
+    if (entry) time_ok = false;  // an entry no event of the range matched
+  }
+  auto sum_of = [&](rocksdb::ColumnFamilyHandle* cf) -> StatusOr<std::optional<EntrySum>> {
+    EntrySum got;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      std::string_view key = ToView(it->key());
+      std::optional<uint64_t> seq = ParseStreamKeySequence(key);
+      if (!seq) return std::optional<EntrySum>();  // malformed: located below
+      if (*seq < from || *seq > to) continue;
+      got.Add(key, ToView(it->value()));
+    }
+    JOBLEDGER_RETURN_IF_ERROR(FromRocks(it->status(), "reading " + cf->GetName()));
+    return std::optional<EntrySum>(got);
+  };
+  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<EntrySum> job, sum_of(job_stream_));
+  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<EntrySum> thing, sum_of(thing_stream_));
+  if (job == want_job && thing == want_thing && time_ok) return Status();
+  JOBLEDGER_RETURN_IF_ERROR(LocateIndexDamage(from, to, snapshot, result));
+  if (result->ok()) {
+    // The sums differ but no entry was found wrong one by one: say which index.
+    const char* which = job != want_job     ? "job_stream"
+                        : thing != want_thing ? "thing_stream"
+                                              : "time_index";
+    result->problem = VerifyProblem::kIndexMismatch;
+    result->first_bad_sequence = from;
+    result->detail = std::string(which) + " does not hold exactly the entries events " + SeqStr(from) +
+                     ".." + SeqStr(to) + " imply";
+  }
+  return Status();
+}
+
+Status RocksEventLog::LocateIndexDamage(uint64_t from, uint64_t to, const rocksdb::Snapshot* snapshot,
+                                        VerifyResult* result) const {
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot;
   auto fail = [&](uint64_t seq, std::string detail) {

@@ -86,6 +86,66 @@ TEST(CodecTest, WrongSequenceIsDataLossNamingTheSequence) {
   EXPECT_NE(out.status().message().find("event 8"), std::string::npos);
 }
 
+// Verify reads previousHash where the canonical layout puts it. Whatever the envelope
+// holds (empty or long actor and request id, zero or large cause and times, every body
+// kind, the zero hash of event 1), the fixed-position read and the full decode agree;
+// bytes laid out otherwise give no answer rather than a wrong one.
+TEST(CodecTest, PreviousHashAtAgreesWithTheDecoderForEveryEnvelope) {
+  std::vector<EventBody> bodies = testing::OneBodyOfEveryKind();
+  int read = 0;
+  for (const EventBody& body : bodies) {
+    for (int variant = 0; variant < 6; ++variant) {
+      Event in = Envelope(body, variant == 5 ? 1 : 7 + static_cast<uint64_t>(variant));
+      if (variant == 1) in.actor.clear();
+      if (variant == 2) in.request_id.clear();
+      if (variant == 3) {
+        in.actor = std::string(300, 'a');
+        in.request_id = std::string(64, 'r');
+        in.cause = 0;
+        in.clamped_from_micros = 0;
+      }
+      if (variant == 4) in.previous_hash.fill(0);
+      if (variant == 5) {
+        in.previous_hash.fill(0);
+        in.actor.clear();
+        in.request_id.clear();
+        in.cause = 0;
+        in.recorded_at_micros = 0;
+        in.clamped_from_micros = 0;
+      }
+      for (size_t i = 0; i < in.previous_hash.size(); ++i) {
+        if (variant != 4 && variant != 5) in.previous_hash[i] = static_cast<uint8_t>(i * 7 + static_cast<size_t>(variant));
+      }
+      SCOPED_TRACE(std::string(EventKindName(KindOf(body))) + " variant " + std::to_string(variant));
+      const std::string bytes = internal::EncodeEvent(in);
+      std::optional<Hash> fast = internal::PreviousHashAt(bytes, in.sequence);
+      ASSERT_TRUE(fast.has_value());
+      EXPECT_EQ(*fast, in.previous_hash);
+      EXPECT_FALSE(internal::PreviousHashAt(bytes, in.sequence + 1).has_value())
+          << "the envelope's sequence is checked";
+      ++read;
+    }
+  }
+  EXPECT_EQ(read, static_cast<int>(bodies.size()) * 6);
+  // Truncated bytes: no answer until the hash is whole, then the right one (what
+  // follows the hash is the chain hash's business); never a read past the end.
+  const Event good_event = Envelope(bodies[0]);
+  std::string good = internal::EncodeEvent(good_event);
+  bool answered = false;
+  for (size_t n = 0; n < good.size(); n += 8) {
+    std::optional<Hash> got = internal::PreviousHashAt(std::string_view(good).substr(0, n), 7);
+    if (answered) {
+      ASSERT_TRUE(got.has_value()) << n;
+    }
+    if (got.has_value()) {
+      EXPECT_EQ(*got, good_event.previous_hash) << n;
+      answered = true;
+    }
+  }
+  EXPECT_FALSE(internal::PreviousHashAt(std::string_view(good).substr(0, 8), 7).has_value());
+  EXPECT_FALSE(internal::PreviousHashAt(std::string(64, '\xff'), 7).has_value());
+}
+
 TEST(CodecTest, GarbageNeverCrashesAndIsDataLoss) {
   std::mt19937_64 rng(20261127);
   std::string good = internal::EncodeEvent(Envelope(testing::OneBodyOfEveryKind()[0]));

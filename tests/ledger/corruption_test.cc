@@ -760,6 +760,56 @@ TEST_F(CorruptionTest, MissingEventInTheMiddle) {
   EXPECT_EQ(anchored.first_bad_sequence, 5u);
 }
 
+// Verify checks the chain in ranges, one per thread, each anchored on the stored hash
+// of the event before it. With two damages, at and around range boundaries, every
+// split names the same first problem and counts the same events as one thread.
+TEST_F(CorruptionTest, EverySplitOfTheChainCheckNamesTheSameFirstProblem) {
+  Populate(40);
+  ASSERT_FALSE(HasFatalFailure());
+  auto all_splits_agree = [&](const std::string& what) {
+    SCOPED_TRACE(what);
+    auto log = OpenLog(OpenMode::kReadOnly);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    for (uint64_t from : {uint64_t{1}, uint64_t{9}, uint64_t{22}}) {
+      VerifyOptions one;
+      one.from = from;
+      one.threads = 1;
+      const VerifyResult expected = MustVerify(**log, one);
+      for (int threads = 2; threads <= 7; ++threads) {
+        SCOPED_TRACE("from " + std::to_string(from) + ", threads " + std::to_string(threads));
+        VerifyOptions split = one;
+        split.threads = threads;
+        VerifyResult got = MustVerify(**log, split);
+        EXPECT_EQ(VerifyProblemName(got.problem), VerifyProblemName(expected.problem)) << got.detail;
+        EXPECT_EQ(got.first_bad_sequence, expected.first_bad_sequence) << got.detail;
+        EXPECT_EQ(got.detail, expected.detail);
+        EXPECT_EQ(got.events_checked, expected.events_checked);
+        EXPECT_EQ(got.last_hash, expected.last_hash);
+      }
+    }
+  };
+  all_splits_agree("intact");
+  {
+    std::unique_ptr<RawDb> raw = OpenRaw();
+    ASSERT_NE(raw, nullptr);
+    ASSERT_NO_FATAL_FAILURE(FlipJobIdByte(*raw, 30));
+  }
+  all_splits_agree("event 30 altered");
+  {
+    std::unique_ptr<RawDb> raw = OpenRaw();
+    ASSERT_NE(raw, nullptr);
+    ASSERT_ROCKS_OK(raw->Delete(kEvents, internal::EventKey(15)));
+  }
+  all_splits_agree("event 15 missing, event 30 altered");
+  auto log = OpenLog(OpenMode::kReadOnly);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  VerifyOptions split;
+  split.threads = 4;
+  VerifyResult r = MustVerify(**log, split);
+  EXPECT_PROBLEM(r, kMissingEvent);
+  EXPECT_EQ(r.first_bad_sequence, 15u);
+}
+
 // ---- 9. A head that disagrees with the last stored event ----------------------------
 
 TEST_F(CorruptionTest, ReadWriteOpenRefusesHeadBeyondLastEvent) {

@@ -317,6 +317,15 @@ class RowTxn {
   virtual std::unique_ptr<RowIterator> Scan(FamilyId family, std::string_view prefix) const = 0;
 };
 
+// The buffer of EventLog::IngestRows: rows of one family kept in memory, sorted, until
+// they are written as one table file.
+class IngestTxn : public RowTxn {
+ public:
+  // Bytes of the keys and values buffered so far (what the buffer costs in memory,
+  // give or take the map's nodes).
+  virtual size_t buffered_bytes() const = 0;
+};
+
 // One append in the making, handed to a DecideFn under the log's append lock. The
 // decide step reads state (seeing its own writes), adds events and writes rows; all
 // of it is committed in one WriteBatch if it returns OK, and nothing if it fails.
@@ -498,6 +507,15 @@ class EventLog {
   // that must agree with a new event. All of `fill`'s writes land in one batch.
   virtual Status WriteRows(const std::function<Status(RowTxn&)>& fill,
                            Durability durability = Durability::kDefault) = 0;
+
+  // Fills a family that appends do not write (a projection being rebuilt, before it
+  // takes appends) without the memtable or the WAL: `fill` writes into an in-memory
+  // buffer whose reads see its own writes over the family's stored rows; when it
+  // returns OK the rows are written, sorted, as one table file and ingested into the
+  // family atomically (every row or none, after a crash too). Nothing is written when
+  // `fill` fails or buffers nothing. Read-write logs only; the family must be one no
+  // append or WriteRows writes meanwhile.
+  virtual Status IngestRows(FamilyId family, const std::function<Status(IngestTxn&)>& fill) = 0;
 
   virtual StatusOr<std::optional<std::string>> GetRow(FamilyId family,
                                                       std::string_view key) const = 0;

@@ -197,6 +197,32 @@ Status ProjectionManager::FoldRange(Slot& slot, FamilyId family, uint64_t from, 
   return txn.Put(family, kCheckpointKey, EncodeCheckpoint(to));
 }
 
+StatusOr<uint64_t> ProjectionManager::IngestFold(Slot& slot, FamilyId family, uint64_t checkpoint,
+                                                 uint64_t to, size_t budget_bytes) {
+  uint64_t folded_to = checkpoint;
+  JOBLEDGER_RETURN_IF_ERROR(log_.IngestRows(family, [&](IngestTxn& txn) -> Status {
+    ProjectionWriter writer(txn, family);
+    auto cursor = log_.NewCursor(checkpoint + 1, to);
+    uint64_t expected = checkpoint + 1;
+    for (; cursor->state() == EventCursor::State::kPositioned; cursor->Next(), ++expected) {
+      JOBLEDGER_RETURN_IF_ERROR(slot.entry.projection->Apply(cursor->event(), writer));
+      if (txn.buffered_bytes() >= budget_bytes) {
+        ++expected;
+        break;
+      }
+    }
+    JOBLEDGER_RETURN_IF_ERROR(cursor->status());
+    folded_to = expected - 1;
+    if (folded_to < to && cursor->state() != EventCursor::State::kPositioned) {
+      return DataLossError("projection " + std::string(slot.entry.projection->name()) +
+                           ": events " + std::to_string(expected) + ".." + std::to_string(to) +
+                           " could not be read");
+    }
+    return txn.Put(family, kCheckpointKey, EncodeCheckpoint(folded_to));
+  }));
+  return folded_to;
+}
+
 Status ProjectionManager::OnAppend(AppendTxn& txn) {
   const std::vector<Event>& events = txn.events();
   if (events.empty()) return Status();
@@ -320,15 +346,14 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
     options.progress(p);
   };
 
-  // Outside the append lock, a chunk at a time, while writers go on.
+  // Outside the append lock, while writers go on: folded in memory a chunk at a time
+  // (as many events as the memory budget holds) and ingested as sorted table files.
   uint64_t checkpoint = 0;
   while (log_.head().sequence - checkpoint > kChunk) {
-    const uint64_t to = checkpoint + kChunk;
-    Status s = log_.WriteRows(
-        [&](RowTxn& txn) { return FoldRange(*slot, family, checkpoint + 1, to, txn); },
-        Durability::kNoSync);
-    if (!s.ok()) return abandon(s);
-    checkpoint = to;
+    StatusOr<uint64_t> to = IngestFold(*slot, family, checkpoint, log_.head().sequence,
+                                       options.memory_budget_bytes);
+    if (!to.ok()) return abandon(to.status());
+    checkpoint = *to;
     report_progress(checkpoint);
     if (stop(RebuildPoint::kChunkApplied)) return Stopped(RebuildPoint::kChunkApplied);
   }
@@ -424,11 +449,12 @@ StatusOr<DriftReport> ProjectionManager::CheckDrift(std::string_view name) {
   report.projection = std::string(name);
   uint64_t checkpoint = 0;
   Status s;
+  // The same fold as a rebuild's: in memory, ingested as table files.
   while (s.ok() && log_.head().sequence - checkpoint > kChunk) {
-    const uint64_t to = checkpoint + kChunk;
-    s = log_.WriteRows([&](RowTxn& txn) { return FoldRange(*slot, scratch, checkpoint + 1, to, txn); },
-                       Durability::kNoSync);
-    checkpoint = to;
+    StatusOr<uint64_t> to = IngestFold(*slot, scratch, checkpoint, log_.head().sequence,
+                                       RebuildOptions().memory_budget_bytes);
+    s = to.status();
+    if (to.ok()) checkpoint = *to;
   }
   // Compare under the append lock once the scratch fold has reached the head, so the
   // two stand at one sequence; fold what arrived meanwhile and look again if not.

@@ -66,6 +66,10 @@ struct RebuildOptions {
   // Build and compare, but keep the active family and drop the new one.
   // Default: false.
   bool dry_run = false;
+  // The rows a rebuild folds in memory before writing them as one table file and
+  // taking them into the new family (the map holding them costs about twice as much).
+  // Default: 256 MiB.
+  size_t memory_budget_bytes = size_t{256} << 20;
   // Test only: returning false stops the rebuild at that point, leaving everything
   // as a crash there would (the call returns kAborted). Default: none.
   std::function<bool(RebuildPoint)> test_stop;
@@ -140,6 +144,11 @@ class ProjectionManager : public AppendObserver {
   Slot* FindSlot(std::string_view name) const;
   Status Init(Slot& slot);
   Status FoldRange(Slot& slot, FamilyId family, uint64_t from, uint64_t to, RowTxn& txn);
+  // Folds events checkpoint+1.. into `family` (which no append writes) in memory, up
+  // to `to` or until `budget_bytes` of rows are buffered, and ingests the rows with
+  // the new checkpoint as one table file. Returns the checkpoint reached.
+  StatusOr<uint64_t> IngestFold(Slot& slot, FamilyId family, uint64_t checkpoint, uint64_t to,
+                                size_t budget_bytes);
   StatusOr<std::string> NewFamilyName(const Slot& slot);
 
   EventLog& log_;

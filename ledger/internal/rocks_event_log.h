@@ -48,6 +48,8 @@ inline constexpr size_t kInfoLogFiles = 4;
 // Opening a secondary beside a compacting writer: attempts before kUnavailable.
 inline constexpr int kSecondaryOpenAttempts = 5;
 inline constexpr size_t kInfoLogFileBytes = size_t{1} << 20;
+// Where IngestRows writes its table files before RocksDB takes them in.
+inline constexpr std::string_view kIngestFolder = "ingest";
 
 inline std::string SeqStr(uint64_t s) { return std::to_string(s); }
 
@@ -181,6 +183,7 @@ class RocksEventLog final : public EventLog {
   }
   StatusOr<FamilyId> OpenFamily(std::string_view name) override;
   Status WriteRows(const std::function<Status(RowTxn&)>& fill, Durability durability) override;
+  Status IngestRows(FamilyId family, const std::function<Status(IngestTxn&)>& fill) override;
   Status DropFamily(FamilyId family) override;
   std::vector<std::string> FamilyNames() const override;
   StatusOr<std::optional<std::string>> GetRow(FamilyId family,
@@ -324,6 +327,7 @@ class RocksEventLog final : public EventLog {
   MaintenanceOptions maintenance_;
 
   rocksdb::ColumnFamilyOptions cf_options_;  // every family's (block cache, filters)
+  std::atomic<uint64_t> ingest_files_{0};    // names IngestRows' table files
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   rocksdb::ColumnFamilyHandle* events_ = nullptr;

@@ -1,6 +1,7 @@
 #include "ledger/internal/row_iterator.h"
 
 #include <algorithm>
+#include <map>
 
 #include "ledger/internal/rocks_util.h"
 
@@ -21,21 +22,93 @@ std::string PrefixEnd(std::string prefix) {
   return prefix;
 }
 
+// The pending side of a merge: the rows of a sorted vector (a transaction's, copied
+// and cut to the prefix) ...
+class VectorSide {
+ public:
+  VectorSide(PendingRows rows, const std::string& prefix) : rows_(std::move(rows)) {
+    rows_.erase(std::remove_if(rows_.begin(), rows_.end(),
+                               [&](const auto& row) { return !HasPrefix(row.first, prefix); }),
+                rows_.end());
+  }
+  void SeekGE(const std::string& key) {
+    pos_ = static_cast<long>(std::lower_bound(rows_.begin(), rows_.end(), key,
+                                              [](const auto& row, const std::string& k) {
+                                                return row.first < k;
+                                              }) -
+                             rows_.begin());
+  }
+  void SeekLE(const std::string& key) {
+    pos_ = static_cast<long>(std::upper_bound(rows_.begin(), rows_.end(), key,
+                                              [](const std::string& k, const auto& row) {
+                                                return k < row.first;
+                                              }) -
+                             rows_.begin()) -
+           1;
+  }
+  void SeekLast() { pos_ = static_cast<long>(rows_.size()) - 1; }
+  bool Valid(const std::string&) const { return pos_ >= 0 && pos_ < static_cast<long>(rows_.size()); }
+  const std::string& key() const { return rows_[static_cast<size_t>(pos_)].first; }
+  const std::optional<std::string>& value() const { return rows_[static_cast<size_t>(pos_)].second; }
+  void Next() { ++pos_; }
+  void Prev() { --pos_; }
+
+  static bool HasPrefix(std::string_view key, std::string_view prefix) {
+    return key.size() >= prefix.size() && key.substr(0, prefix.size()) == prefix;
+  }
+
+ private:
+  PendingRows rows_;
+  long pos_ = 0;
+};
+
+// ... or a live std::map (a RowBuffer's), read in place: the map may gain rows while
+// the iterator lives (its iterators stay valid), never lose them (deletes are kept as
+// nullopt).
+class MapSide {
+ public:
+  explicit MapSide(const BufferedRows* rows) : rows_(rows), it_(rows->end()) {}
+  void SeekGE(const std::string& key) { it_ = rows_->lower_bound(key); }
+  void SeekLE(const std::string& key) {
+    it_ = rows_->upper_bound(key);
+    Prev();
+  }
+  void SeekLast() {
+    it_ = rows_->end();
+    Prev();
+  }
+  bool Valid(const std::string& prefix) const {
+    return it_ != rows_->end() && VectorSide::HasPrefix(it_->first, prefix);
+  }
+  const std::string& key() const { return it_->first; }
+  const std::optional<std::string>& value() const { return it_->second; }
+  void Next() { ++it_; }
+  void Prev() {
+    if (it_ == rows_->begin()) {
+      it_ = rows_->end();  // before the first: not valid
+    } else {
+      --it_;
+    }
+  }
+
+ private:
+  const BufferedRows* rows_;
+  BufferedRows::const_iterator it_;
+};
+
+// Stored rows (`base`, may be null: a family known to be empty) merged with pending
+// ones, which win.
+template <typename Side>
 class MergingRowIterator final : public RowIterator {
  public:
-  MergingRowIterator(std::unique_ptr<rocksdb::Iterator> base, std::string prefix,
-                     PendingRows pending, std::shared_ptr<void> keepalive,
+  MergingRowIterator(std::unique_ptr<rocksdb::Iterator> base, std::string prefix, Side pending,
+                     std::shared_ptr<void> keepalive,
                      std::function<void(std::unique_ptr<rocksdb::Iterator>)> release)
       : keepalive_(std::move(keepalive)),
         release_(std::move(release)),
         base_(std::move(base)),
         prefix_(std::move(prefix)),
-        pending_(std::move(pending)) {
-    // Only the pending rows under the prefix matter.
-    pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
-                                  [&](const auto& row) { return !HasPrefix(row.first); }),
-                   pending_.end());
-  }
+        pending_(std::move(pending)) {}
 
   ~MergingRowIterator() override {
     if (release_) release_(std::move(base_));
@@ -43,19 +116,15 @@ class MergingRowIterator final : public RowIterator {
 
   void Seek(std::string_view key) override {
     std::string target = std::max(std::string(key), prefix_);
-    base_->Seek(target);
-    pos_ = static_cast<long>(std::lower_bound(pending_.begin(), pending_.end(), target, KeyLess) -
-                             pending_.begin());
+    if (base_) base_->Seek(target);
+    pending_.SeekGE(target);
     forward_ = true;
     Settle();
   }
 
   void SeekForPrev(std::string_view key) override {
-    base_->SeekForPrev(rocksdb::Slice(key.data(), key.size()));
-    pos_ = static_cast<long>(std::upper_bound(pending_.begin(), pending_.end(), std::string(key),
-                                              KeyLessRev) -
-                             pending_.begin()) -
-           1;
+    if (base_) base_->SeekForPrev(rocksdb::Slice(key.data(), key.size()));
+    pending_.SeekLE(std::string(key));
     forward_ = false;
     Settle();
   }
@@ -65,8 +134,8 @@ class MergingRowIterator final : public RowIterator {
   void SeekToLast() override {
     std::string end = PrefixEnd(prefix_);
     if (end.empty()) {
-      base_->SeekToLast();
-      pos_ = static_cast<long>(pending_.size()) - 1;
+      if (base_) base_->SeekToLast();
+      pending_.SeekLast();
       forward_ = false;
       Settle();
       return;
@@ -78,7 +147,9 @@ class MergingRowIterator final : public RowIterator {
   bool Valid() const override { return valid_; }
   std::string_view key() const override { return key_; }
   std::string_view value() const override { return value_; }
-  Status status() const override { return FromRocks(base_->status(), "scanning rows"); }
+  Status status() const override {
+    return base_ ? FromRocks(base_->status(), "scanning rows") : Status();
+  }
 
   void Next() override {
     if (!valid_) return;
@@ -102,27 +173,16 @@ class MergingRowIterator final : public RowIterator {
   }
 
  private:
-  static bool KeyLess(const std::pair<std::string, std::optional<std::string>>& row,
-                      const std::string& key) {
-    return row.first < key;
-  }
-  static bool KeyLessRev(const std::string& key,
-                         const std::pair<std::string, std::optional<std::string>>& row) {
-    return key < row.first;
-  }
-
-  bool HasPrefix(std::string_view key) const {
-    return key.size() >= prefix_.size() && key.substr(0, prefix_.size()) == prefix_;
-  }
-  bool BaseValid() const { return base_->Valid() && HasPrefix(ToView(base_->key())); }
-  bool PendingValid() const { return pos_ >= 0 && pos_ < static_cast<long>(pending_.size()); }
+  bool HasPrefix(std::string_view key) const { return VectorSide::HasPrefix(key, prefix_); }
+  bool BaseValid() const { return base_ && base_->Valid() && HasPrefix(ToView(base_->key())); }
+  bool PendingValid() const { return pending_.Valid(prefix_); }
 
   // Moves past the current row in `forward` direction, then settles.
   void Step(bool forward) {
     const bool base_here = BaseValid() && ToView(base_->key()) == key_;
-    const bool pending_here = PendingValid() && pending_[static_cast<size_t>(pos_)].first == key_;
+    const bool pending_here = PendingValid() && pending_.key() == key_;
     if (base_here) forward ? base_->Next() : base_->Prev();
-    if (pending_here) pos_ += forward ? 1 : -1;
+    if (pending_here) forward ? pending_.Next() : pending_.Prev();
     Settle();
   }
 
@@ -136,22 +196,21 @@ class MergingRowIterator final : public RowIterator {
         return;
       }
       std::string_view bk = b ? ToView(base_->key()) : std::string_view();
-      const auto* row = p ? &pending_[static_cast<size_t>(pos_)] : nullptr;
       bool take_pending;
       if (b && p) {
-        take_pending = forward_ ? row->first <= bk : row->first >= bk;
+        take_pending = forward_ ? pending_.key() <= bk : pending_.key() >= bk;
       } else {
         take_pending = p;
       }
       if (take_pending) {
-        if (!row->second.has_value()) {
+        if (!pending_.value().has_value()) {
           // A pending delete: hide the stored row with the same key too.
-          if (b && bk == row->first) forward_ ? base_->Next() : base_->Prev();
-          pos_ += forward_ ? 1 : -1;
+          if (b && bk == pending_.key()) forward_ ? base_->Next() : base_->Prev();
+          forward_ ? pending_.Next() : pending_.Prev();
           continue;
         }
-        key_ = row->first;
-        value_ = *row->second;
+        key_ = pending_.key();
+        value_ = *pending_.value();
       } else {
         key_ = std::string(bk);
         value_ = std::string(ToView(base_->value()));
@@ -165,8 +224,7 @@ class MergingRowIterator final : public RowIterator {
   std::function<void(std::unique_ptr<rocksdb::Iterator>)> release_;
   std::unique_ptr<rocksdb::Iterator> base_;
   std::string prefix_;
-  PendingRows pending_;
-  long pos_ = 0;
+  Side pending_;
   bool forward_ = true;
   bool valid_ = false;
   std::string key_;
@@ -200,8 +258,18 @@ std::unique_ptr<RowIterator> NewErrorRowIterator(Status error) {
 std::unique_ptr<RowIterator> NewMergingRowIterator(
     std::unique_ptr<rocksdb::Iterator> base, std::string prefix, PendingRows pending,
     std::shared_ptr<void> keepalive, std::function<void(std::unique_ptr<rocksdb::Iterator>)> release) {
-  return std::make_unique<MergingRowIterator>(std::move(base), std::move(prefix), std::move(pending),
-                                              std::move(keepalive), std::move(release));
+  VectorSide side(std::move(pending), prefix);
+  return std::make_unique<MergingRowIterator<VectorSide>>(std::move(base), std::move(prefix),
+                                                          std::move(side), std::move(keepalive),
+                                                          std::move(release));
+}
+
+std::unique_ptr<RowIterator> NewBufferedRowIterator(
+    std::unique_ptr<rocksdb::Iterator> base, std::string prefix, const BufferedRows* rows,
+    std::shared_ptr<void> keepalive, std::function<void(std::unique_ptr<rocksdb::Iterator>)> release) {
+  return std::make_unique<MergingRowIterator<MapSide>>(std::move(base), std::move(prefix),
+                                                       MapSide(rows), std::move(keepalive),
+                                                       std::move(release));
 }
 
 }  // namespace jobledger::internal

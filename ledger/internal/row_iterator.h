@@ -8,6 +8,7 @@
 #include <rocksdb/iterator.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +28,18 @@ using PendingRows = std::vector<std::pair<std::string, std::optional<std::string
 // `release`, if set, receives `base` back when the iterator goes (an iterator pool).
 std::unique_ptr<RowIterator> NewMergingRowIterator(
     std::unique_ptr<rocksdb::Iterator> base, std::string prefix, PendingRows pending,
+    std::shared_ptr<void> keepalive = nullptr,
+    std::function<void(std::unique_ptr<rocksdb::Iterator>)> release = nullptr);
+
+// Rows of one family kept in memory, by key; nullopt is a delete.
+using BufferedRows = std::map<std::string, std::optional<std::string>, std::less<>>;
+
+// As NewMergingRowIterator, but reads `rows` in place (no copy), so it costs the same
+// whatever the number of rows under the prefix. `rows` must outlive the iterator and
+// may gain rows meanwhile (a delete is kept as nullopt, never erased). `base` may be
+// null: a family with no stored rows.
+std::unique_ptr<RowIterator> NewBufferedRowIterator(
+    std::unique_ptr<rocksdb::Iterator> base, std::string prefix, const BufferedRows* rows,
     std::shared_ptr<void> keepalive = nullptr,
     std::function<void(std::unique_ptr<rocksdb::Iterator>)> release = nullptr);
 

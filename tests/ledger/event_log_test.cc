@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include <algorithm>
 #include <atomic>
 #include <memory>
@@ -506,6 +509,90 @@ TEST_F(EventLogTest, TransactionScanMergesPendingWritesBothWays) {
   it->SeekToLast();
   ASSERT_TRUE(it->Valid());
   EXPECT_EQ(it->key(), "b/1");
+}
+
+// IngestRows' buffer reads like a transaction (its own rows over the stored ones, both
+// ways, deletes hiding stored rows), and its rows land all at once, as a table file.
+TEST_F(EventLogTest, IngestedRowsMergeWithStoredRowsAndLandAtOnce) {
+  FamilyId f = log_->OpenFamily("rows").value();
+  // Into the empty family: a delete there is nothing to write.
+  ASSERT_TRUE(log_->IngestRows(f, [&](IngestTxn& txn) -> Status {
+                    for (std::string k : {"a/1", "a/3", "a/5", "b/1"}) {
+                      JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, k, "stored" + k));
+                    }
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Delete(f, "a/0"));
+                    EXPECT_EQ(txn.Get(f, "a/3").value(), std::optional<std::string>("storeda/3"));
+                    EXPECT_GT(txn.buffered_bytes(), 0u);
+                    return Status();
+                  })
+                  .ok());
+  EXPECT_EQ(log_->GetRow(f, "a/3").value(), std::optional<std::string>("storeda/3"));
+  ASSERT_TRUE(log_->IngestRows(f, [&](IngestTxn& txn) -> Status {
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/2", "new2"));
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/3", "new3"));  // overwrite
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Delete(f, "a/5"));       // hide
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/6", "new6"));
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Delete(f, "a/9"));       // absent anyway
+                    EXPECT_EQ(txn.Get(f, "a/1").value(), std::optional<std::string>("storeda/1"));
+                    EXPECT_EQ(txn.Get(f, "a/5").value(), std::nullopt);
+                    auto it = txn.Scan(f, "a/");
+                    it->SeekToFirst();
+                    using Rows_t = std::vector<std::pair<std::string, std::string>>;
+                    EXPECT_EQ(Rows(*it), (Rows_t{{"a/1", "storeda/1"}, {"a/2", "new2"},
+                                                 {"a/3", "new3"}, {"a/6", "new6"}}));
+                    it->SeekToLast();
+                    EXPECT_EQ(it->key(), "a/6");
+                    it->Prev();
+                    EXPECT_EQ(it->key(), "a/3");
+                    it->Prev();
+                    EXPECT_EQ(it->key(), "a/2");
+                    it->Next();
+                    EXPECT_EQ(it->key(), "a/3");
+                    it->SeekForPrev("a/5");
+                    EXPECT_EQ(it->key(), "a/3");
+                    it->Seek("a/4");
+                    EXPECT_EQ(it->key(), "a/6");
+                    // A row added while an iterator lives is seen by it, not a crash.
+                    JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/7", "new7"));
+                    it->Next();
+                    EXPECT_TRUE(it->Valid() && it->key() == "a/7");
+                    it->Next();
+                    EXPECT_FALSE(it->Valid());
+                    // Another family is refused.
+                    EXPECT_FALSE(txn.Put(FamilyId{f.value + 100}, "x", "y").ok());
+                    return Status();
+                  })
+                  .ok());
+  auto it = log_->ScanRows(f, "a/");
+  it->SeekToFirst();
+  using Rows_t = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(Rows(*it), (Rows_t{{"a/1", "storeda/1"}, {"a/2", "new2"}, {"a/3", "new3"},
+                               {"a/6", "new6"}, {"a/7", "new7"}}));
+  it.reset();
+  // A failing fill writes nothing.
+  Status failed = log_->IngestRows(f, [&](IngestTxn& txn) -> Status {
+    JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/8", "never"));
+    return InternalError("fold failed");
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kInternal);
+  EXPECT_EQ(log_->GetRow(f, "a/8").value(), std::nullopt);
+  // The rows were ingested as table files: no memtable holds them, and nothing is
+  // left in the ingest folder.
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ledger/ingest") &&
+               !std::filesystem::is_empty(dir_.path() + "/ledger/ingest"));
+  // A file a crash left there is cleared by the next read-write open, and the rows
+  // survive the reopen.
+  std::filesystem::create_directories(dir_.path() + "/ledger/ingest");
+  { std::ofstream(dir_.path() + "/ledger/ingest/rows-9.sst") << "half-written"; }
+  Reopen();
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ledger/ingest/rows-9.sst"));
+  f = log_->OpenFamily("rows").value();
+  EXPECT_EQ(log_->GetRow(f, "a/6").value(), std::optional<std::string>("new6"));
+  EXPECT_EQ(log_->GetRow(f, "a/5").value(), std::nullopt);
+  Reopen(OpenMode::kReadOnly);
+  f = log_->OpenFamily("rows").value();
+  EXPECT_EQ(log_->IngestRows(f, [](IngestTxn&) { return Status(); }).code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST_F(EventLogTest, FamiliesAreCreatedDroppedAndNotCreatedByReaders) {

@@ -63,6 +63,7 @@
 
 #include "bench/baselines.h"
 #include "bench/cli_rows.h"
+#include "bench/fanout_rows.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/keys.h"
 #include "ledger/ledger.h"
@@ -205,6 +206,8 @@ int main(int argc, char** argv) {
   bool json = false;
   bool keep = false;
   bool only_cli = false;
+  uint64_t fanout_things = 100000;
+  bool only_fanout = false;
   int cli_writes = 2000;
   int cli_samples = 15;
   std::string cli = JOBLEDGER_CLI_BINARY;
@@ -233,11 +236,16 @@ int main(int argc, char** argv) {
       cli = argv[++i];
     } else if (a == "--only-cli") {
       only_cli = true;
+    } else if (a == "--fanout-things" && i + 1 < argc) {
+      fanout_things = std::stoull(argv[++i]);
+    } else if (a == "--only-fanout") {
+      only_fanout = true;
     } else {
       std::fprintf(stderr,
                    "usage: jobledger_bench [--events N] [--json] [--dir DIR] [--keep] [--callers C]\n"
                    "                       [--durable-events N] [--single-events N]\n"
-                   "                       [--cli-writes N] [--cli-samples N] [--cli PATH] [--only-cli]\n");
+                   "                       [--cli-writes N] [--cli-samples N] [--cli PATH] [--only-cli]\n"
+                   "                       [--fanout-things N] [--only-fanout]\n");
       return 2;
     }
   }
@@ -312,8 +320,27 @@ int main(int argc, char** argv) {
     return 0;
   };
 
+  // ---- fan-out over one large group ----
+  auto fanout_rows = [&] {
+    if (fanout_things == 0) return;
+    StatusOr<bench::Fanout> f = bench::MeasureFanout(dir + "/fanout", fanout_things);
+    if (!f.ok()) Die("fan-out", f.status());
+    const std::string key = fanout_things == 100000 ? "fanout_100k_s"
+                                                    : "fanout_" + std::to_string(fanout_things) + "_s";
+    add(key, f->create_s, "CreateJob over a group of " + std::to_string(fanout_things) + " things");
+    add("fanout_us_per_execution", f->us_per_execution);
+    add("device_update_us", f->us_per_device_update, "one caller, sync off");
+    add("fanout_per_execution_ratio", f->us_per_execution / f->us_per_device_update, "goal <= 2");
+    add("max_writer_stall_ms", f->max_stall_ms, "another caller's longest wait during it; goal <= 50");
+    std::filesystem::remove_all(dir + "/fanout");
+  };
+
   if (only_cli) {
     cli_rows();
+    return finish();
+  }
+  if (only_fanout) {
+    fanout_rows();
     return finish();
   }
 
@@ -463,6 +490,7 @@ int main(int argc, char** argv) {
     }
   }
 
+  fanout_rows();
   cli_rows();
   return finish();
 }

@@ -431,8 +431,10 @@ struct GroupState {
 
   Head head;  // after the last accepted append
   rocksdb::WriteBatch batch;
-  // Rows written by accepted appends; nullopt is a delete.
-  std::map<std::pair<uint32_t, std::string>, std::optional<std::string>> rows;
+  // Rows written by the group's appends, by family; nullopt is a delete. An append
+  // writes here directly (keeping what it overwrote, to undo it if rejected), so reads
+  // see one map, in place, however many rows the group has.
+  std::map<uint32_t, internal::BufferedRows> rows;
   std::vector<Event> events;  // accepted events, in sequence order
   std::vector<std::pair<int64_t, uint64_t>> time_runs;  // (recordedAt, last sequence)
   std::map<std::string, std::pair<uint64_t, uint64_t>> request_runs;  // id -> first, last
@@ -586,37 +588,20 @@ class RocksTxn final : public AppendTxn {
   }
 
   StatusOr<std::optional<std::string>> Get(FamilyId family, std::string_view key) const override {
-    const std::pair<uint32_t, std::string> k{family.value, std::string(key)};
-    auto it = pending_.find(k);
-    if (it != pending_.end()) return it->second;
-    auto g = group_->rows.find(k);
-    if (g != group_->rows.end()) return g->second;
+    auto f = group_->rows.find(family.value);
+    if (f != group_->rows.end()) {
+      auto it = f->second.find(key);
+      if (it != f->second.end()) return it->second;
+    }
     return log_->GetRow(family, key);
   }
 
   std::unique_ptr<RowIterator> Scan(FamilyId family, std::string_view prefix) const override {
     std::shared_ptr<rocksdb::ColumnFamilyHandle> h = log_->FamilyHandle(family);
     if (h == nullptr) return internal::NewErrorRowIterator(log_->UnknownFamily(family));
-    // This append's pending rows win over the group's, which win over stored rows.
-    internal::PendingRows rows;
-    const std::pair<uint32_t, std::string> from{family.value, std::string(prefix)};
-    auto in_range = [&](const auto& it, const auto& map) {
-      return it != map.end() && it->first.first == family.value &&
-             it->first.second.compare(0, prefix.size(), prefix) == 0;
-    };
-    auto mine = pending_.lower_bound(from);
-    auto theirs = group_->rows.lower_bound(from);
-    while (in_range(mine, pending_) || in_range(theirs, group_->rows)) {
-      if (!in_range(theirs, group_->rows) ||
-          (in_range(mine, pending_) && mine->first.second <= theirs->first.second)) {
-        if (in_range(theirs, group_->rows) && theirs->first.second == mine->first.second) ++theirs;
-        rows.emplace_back(mine->first.second, mine->second);
-        ++mine;
-      } else {
-        rows.emplace_back(theirs->first.second, theirs->second);
-        ++theirs;
-      }
-    }
+    // The group's rows (this append's among them) win over stored rows; read in
+    // place, so a scan costs the same however many rows the group holds.
+    const internal::BufferedRows* rows = &group_->rows[family.value];
     // Iterators are pooled per family for the group's life: the stored rows do not
     // change under the append lock, and creating and destroying a RocksDB iterator
     // costs more than the seek it serves.
@@ -629,17 +614,16 @@ class RocksTxn final : public AppendTxn {
       base.reset(log_->db_->NewIterator(rocksdb::ReadOptions(), h.get()));
     }
     auto release = [&pool](std::unique_ptr<rocksdb::Iterator> it) { pool.push_back(std::move(it)); };
-    return internal::NewMergingRowIterator(std::move(base), std::string(prefix), std::move(rows),
-                                           std::move(h), release);
+    return internal::NewBufferedRowIterator(std::move(base), std::string(prefix), rows, std::move(h),
+                                            release);
   }
 
-  bool wrote_rows() const { return !pending_.empty(); }
+  bool wrote_rows() const { return !undo_.empty(); }
   uint64_t first() const { return first_; }
 
   // Makes this append part of the group.
   void Commit() {
     group_->batch.PopSavePoint().PermitUncheckedError();
-    for (auto& [key, value] : pending_) group_->rows[key] = std::move(value);
     for (const Event& e : events_) {
       auto& runs = group_->time_runs;
       if (runs.empty() || runs.back().first != e.recorded_at_micros) {
@@ -657,14 +641,23 @@ class RocksTxn final : public AppendTxn {
     if (!events_.empty()) group_->head = Head{events_.back().sequence, prev_, last_time_};
     for (Event& e : events_) group_->events.push_back(std::move(e));
     events_.clear();
-    pending_.clear();
+    undo_.clear();
   }
 
   // Takes everything this append wrote out of the group's batch.
   void Rollback() {
     group_->batch.RollbackToSavePoint().PermitUncheckedError();
     events_.clear();
-    pending_.clear();
+    // Newest first, so each row ends as it was before this append.
+    for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+      internal::BufferedRows& rows = group_->rows[it->family];
+      if (it->before.has_value()) {
+        rows[it->key] = std::move(*it->before);
+      } else {
+        rows.erase(it->key);
+      }
+    }
+    undo_.clear();
   }
 
  private:
@@ -673,7 +666,15 @@ class RocksTxn final : public AppendTxn {
     if (h == nullptr) return log_->UnknownFamily(family);
     // Rows reach the batch only when the group is written (RocksEventLog::AddRows):
     // a row written by many appends of a group is put once.
-    pending_[{family.value, std::string(key)}] = std::move(value);
+    internal::BufferedRows& rows = group_->rows[family.value];
+    auto it = rows.find(key);
+    if (it == rows.end()) {
+      undo_.push_back(Undo{family.value, std::string(key), std::nullopt});
+      rows.emplace(std::string(key), std::move(value));
+    } else {
+      undo_.push_back(Undo{family.value, std::string(key), std::move(it->second)});
+      it->second = std::move(value);
+    }
     return Status();
   }
 
@@ -686,7 +687,14 @@ class RocksTxn final : public AppendTxn {
   int64_t last_time_;
   std::string request_id_;
   std::vector<Event> events_;
-  std::map<std::pair<uint32_t, std::string>, std::optional<std::string>> pending_;
+  // What this append's writes replaced in the group's rows, in order: the row before
+  // (nullopt: it was not in the group's rows).
+  struct Undo {
+    uint32_t family;
+    std::string key;
+    std::optional<std::optional<std::string>> before;
+  };
+  std::vector<Undo> undo_;
 };
 
 StatusOr<AppendResult> RocksEventLog::Append(const AppendRequest& request) {
@@ -1154,16 +1162,18 @@ Status RocksEventLog::IngestRows(FamilyId family, const std::function<Status(Ing
 Status RocksEventLog::AddRows(GroupState& group) {
   uint32_t current = std::numeric_limits<uint32_t>::max();
   std::shared_ptr<rocksdb::ColumnFamilyHandle> h;
-  for (const auto& [key, value] : group.rows) {
-    if (key.first != current) {
-      current = key.first;
-      h = WritableFamily(FamilyId{current});
-      if (h == nullptr) return UnknownFamily(FamilyId{current});
+  for (const auto& [family, rows] : group.rows) {
+    for (const auto& [key, value] : rows) {
+      if (family != current) {
+        current = family;
+        h = WritableFamily(FamilyId{current});
+        if (h == nullptr) return UnknownFamily(FamilyId{current});
+      }
+      const rocksdb::Slice k(key);
+      rocksdb::Status s = value.has_value() ? group.batch.Put(h.get(), k, *value)
+                                            : group.batch.Delete(h.get(), k);
+      JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(s, "building the append"));
     }
-    const rocksdb::Slice k(key.second);
-    rocksdb::Status s = value.has_value() ? group.batch.Put(h.get(), k, *value)
-                                          : group.batch.Delete(h.get(), k);
-    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(s, "building the append"));
   }
   return Status();
 }

@@ -6,6 +6,7 @@
 #ifndef JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_
 #define JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_
 
+#include <pthread.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
@@ -306,7 +307,11 @@ class RocksEventLog final : public EventLog {
   Status CommitGroup(GroupState& group, bool sync);
   void StartWriter() {
     writer_work_.emplace(writer_context_.get_executor());
-    writer_thread_ = std::thread([this] { writer_context_.run(); });
+    writer_thread_ = std::thread([this] {
+      // Named, so `top -H`, perf and debuggers show which thread writes.
+      pthread_setname_np(pthread_self(), "jobledger-write");
+      writer_context_.run();
+    });
   }
   // Lets the writer finish every queued append, then joins it.
   void StopWriter() {

@@ -1,7 +1,8 @@
-// The RocksDB implementation of EventLog, shared by its source files
-// (ledger/event_log.cc: open, append, reads, families; ledger/internal/verify.cc:
-// verification; ledger/internal/maintenance.cc: flushes, compactions and storage
-// statistics). Not installed.
+// The RocksDB implementation of EventLog, shared by its source files, one per phase
+// (as RocksDB splits DBImpl): event_log_open.cc (options, open, head, secondary
+// catch-up), event_log_write.cc (validation, group commit, WriteRows, IngestRows),
+// event_log_read.cc (cursors, events, streams, families), verify.cc (verification),
+// maintenance.cc (flushes, compactions, storage statistics). Not installed.
 
 #ifndef JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_
 #define JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_
@@ -88,6 +89,10 @@ inline Status SplitValue(std::string_view value, uint64_t sequence, Hash* hash, 
 
 class RocksEventLog;
 struct GroupState;
+
+// Family names of upper layers: [a-z0-9_.-]{1,128}, and not one of the log's own.
+bool ValidFamilyName(std::string_view name);
+bool IsLogFamily(std::string_view name);
 
 // What one range of a parallel chain check found: its first problem, or the hash of
 // its last event.

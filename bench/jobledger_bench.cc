@@ -44,6 +44,7 @@
 //           verify_ratio, asof_p99_over_raw, sqlite_ratio, postgres_ratio
 
 #include <rocksdb/db.h>
+#include <sys/resource.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -67,6 +68,7 @@
 #include "ledger/internal/codec.h"
 #include "ledger/internal/keys.h"
 #include "ledger/ledger.h"
+#include "ledger/validation.h"
 #include "projections/jobs_projection.h"
 #include "projections/projection_manager.h"
 #include "projections/read_models.h"
@@ -142,6 +144,7 @@ struct AppendRun {
   uint64_t jobs = 0;
   double seconds = 0;
   double events_per_group = 0;
+  EventLog::WriterStats writer;  // the writer's counters over the run (differences)
 };
 
 // `callers` threads run jobs until `target` more events are in the log; only the
@@ -172,8 +175,45 @@ AppendRun RunCallers(Ledger& ledger, ManualClock& clock, int callers, uint64_t t
   run.jobs = next_job.load();
   const EventLog::WriterStats stats = ledger.log().writer_stats();
   const uint64_t groups = stats.written_groups - stats0.written_groups;
+  run.writer.writer_cpu_nanos = stats.writer_cpu_nanos - stats0.writer_cpu_nanos;
+  for (size_t i = 0; i < kWriterStageCount; ++i) {
+    run.writer.stage_nanos[i] = stats.stage_nanos[i] - stats0.stage_nanos[i];
+  }
   run.events_per_group = groups ? static_cast<double>(run.events) / static_cast<double>(groups) : 0;
   return run;
+}
+
+// The caller side's validation, one CreateJob and one UpdateJobExecution request as
+// the workload sends them, in microseconds per pair.
+double MeasureValidation() {
+  CreateJobRequest create;
+  create.job_id = "job-1";
+  create.targets = {Arn("thinggroup", "fleet-1")};
+  create.document = R"({"operation":"install","url":"https://example.com/fw.bin"})";
+  create.description = "firmware rollout 1";
+  create.timeout_config = TimeoutConfig{30};
+  UpdateJobExecutionRequest u;
+  u.job_id = "job-1";
+  u.thing_name = "fleet-1-thing-1";
+  u.status = ExecutionStatus::kInProgress;
+  u.status_details = DetailsMap{{"progress", "10%"}};
+  const ValidationContext context;
+  constexpr int kRounds = 20000;
+  const auto start = Steady::now();
+  int ok = 0;
+  for (int i = 0; i < kRounds; ++i) {
+    ok += Validate(create, context).ok();
+    ok += Validate(u, context).ok();
+  }
+  const double us = Seconds(start) * 1e6 / kRounds;
+  if (ok != 2 * kRounds) Die("validation", InvalidArgumentError("the bench's requests are invalid"));
+  return us;
+}
+
+double PeakRssMb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // kilobytes on Linux
 }
 
 double Percentile(std::vector<double> v, double p) {
@@ -359,6 +399,26 @@ int main(int argc, char** argv) {
     add("append_events_per_s", static_cast<double>(run.events) / run.seconds,
         std::to_string(callers) + " callers, " + std::to_string(run.events_per_group).substr(0, 6) +
             " events/group");
+    // Where the writer's time goes, per event (stages nested in decide are also in it).
+    const double per = 1e-3 / static_cast<double>(std::max<uint64_t>(run.events, 1));
+    auto stage = [&](WriterStage s) {
+      return static_cast<double>(run.writer.stage_nanos[static_cast<size_t>(s)]) * per;
+    };
+    add("writer_us_per_event", static_cast<double>(run.writer.writer_cpu_nanos) * per,
+        "the writer thread's CPU");
+    add("derive_us_per_event", stage(WriterStage::kFold) + stage(WriterStage::kObservers),
+        "state fold + projections, on the writer thread");
+    for (size_t i = 0; i < kWriterStageCount; ++i) {
+      const auto s = static_cast<WriterStage>(i);
+      std::string note = "writer wall time per event";
+      if (s == WriterStage::kDecide) {
+        note = "of which decide proper " +
+               std::to_string(stage(s) - stage(WriterStage::kFold) - stage(WriterStage::kEncode) -
+                              stage(WriterStage::kHash)).substr(0, 5);
+      }
+      add("stage_" + std::string(WriterStageName(s)) + "_us", stage(s), note);
+    }
+    add("validate_us", MeasureValidation(), "caller side: Validate of a CreateJob and an UpdateJobExecution request");
   }
   add("bytes_per_event", static_cast<double>(FolderBytes(path)) / static_cast<double>(n));
   {
@@ -490,6 +550,7 @@ int main(int argc, char** argv) {
     }
   }
 
+  add("peak_rss_mb", PeakRssMb(), "the benchmark process's peak resident set");
   fanout_rows();
   cli_rows();
   return finish();

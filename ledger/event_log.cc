@@ -6,6 +6,19 @@
 
 namespace jobledger {
 
+std::string_view WriterStageName(WriterStage stage) {
+  switch (stage) {
+    case WriterStage::kDecide: return "decide";
+    case WriterStage::kFold: return "fold";
+    case WriterStage::kEncode: return "encode";
+    case WriterStage::kHash: return "hash";
+    case WriterStage::kObservers: return "observers";
+    case WriterStage::kWrite: return "write";
+    case WriterStage::kAnswer: return "answer";
+  }
+  return "unknown";
+}
+
 Hash EventHash(const Event& event) {
   return internal::ChainHash(event.previous_hash, event.sequence, internal::EncodeEvent(event));
 }

@@ -32,6 +32,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -280,6 +281,19 @@ struct VerifyResult {
   std::string detail;           // a sentence naming what was found
 };
 
+// The stages of the writer thread's work on a group, timed in WriterStats.
+enum class WriterStage {
+  kDecide,     // the DecideFns (which include kFold, kEncode and kHash)
+  kFold,       // the ledger's state fold of each event it emits (inside kDecide)
+  kEncode,     // encoding events (inside kDecide)
+  kHash,       // chaining their hashes (inside kDecide)
+  kObservers,  // append observers (the projections' folds)
+  kWrite,      // building the group's batch and RocksDB's Write
+  kAnswer,     // completing the appends (waking their callers)
+};
+inline constexpr size_t kWriterStageCount = 7;
+std::string_view WriterStageName(WriterStage stage);
+
 // An upper layer's column family (the ledger's write-side state, a projection),
 // opened with EventLog::OpenFamily. Its rows are written only inside an append, so
 // they always agree with the events that caused them.
@@ -478,6 +492,10 @@ class EventLog {
     uint64_t written_groups = 0; // groups that wrote a batch
     uint64_t synced_groups = 0;  // of those, written with a WAL sync
     uint64_t largest_group = 0;  // most appends in one group
+    // The writer thread's CPU time, and its wall time by stage (WriterStage; a stage
+    // nested in another is also counted in the outer one).
+    uint64_t writer_cpu_nanos = 0;
+    std::array<uint64_t, kWriterStageCount> stage_nanos{};
   };
   virtual WriterStats writer_stats() const = 0;
 

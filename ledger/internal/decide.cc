@@ -5,6 +5,7 @@
 #include <set>
 
 #include "ledger/internal/fold.h"
+#include "ledger/internal/stages.h"
 
 namespace jobledger::internal {
 namespace {
@@ -57,6 +58,7 @@ StatusOr<uint64_t> Decider::Emit(std::string_view actor, uint64_t cause, EventBo
   NewEvent e{std::string(actor), cause == 0 ? CauseRef::None() : CauseRef::Sequence(cause),
              std::move(body)};
   JOBLEDGER_ASSIGN_OR_RETURN(uint64_t seq, txn_.Add(e));
+  ScopedStage timed(Stage::kFold);
   JOBLEDGER_RETURN_IF_ERROR(ApplyEvent(txn_.events().back(), store_));
   return seq;
 }

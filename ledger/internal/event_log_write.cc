@@ -13,6 +13,8 @@
 #include <rocksdb/sst_file_writer.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cstdarg>
 
 #include <algorithm>
@@ -30,10 +32,21 @@
 #include "ledger/internal/rocks_util.h"
 #include "ledger/internal/rocks_event_log.h"
 #include "ledger/internal/row_iterator.h"
+#include "ledger/internal/stages.h"
 #include "ledger/test_hooks.h"
 
 namespace jobledger {
 namespace internal {
+
+namespace {
+
+uint64_t ThreadCpuNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
 
 // Validates one event of an append; `where` names it in messages.
 Status ValidateNewEvent(const NewEvent& e, const std::string& where) {
@@ -221,13 +234,20 @@ class RocksTxn final : public AppendTxn {
   StatusOr<uint64_t> Store(Event event, const std::string& where, bool as_stored = false) {
     const uint64_t seq = event.sequence;
     std::string value(kHashBytes, '\0');
-    value += internal::EncodeEvent(event);
+    {
+      ScopedStage timed(Stage::kEncode);
+      value += internal::EncodeEvent(event);
+    }
     if (value.size() - kHashBytes > internal::kMaxEventBytes) {
       return InvalidArgumentError(where + ": encodes to " + std::to_string(value.size() - kHashBytes) +
                                   " bytes, over the limit of " +
                                   std::to_string(internal::kMaxEventBytes));
     }
-    Hash hash = internal::ChainHash(prev_, seq, std::string_view(value).substr(kHashBytes));
+    Hash hash;
+    {
+      ScopedStage timed(Stage::kHash);
+      hash = internal::ChainHash(prev_, seq, std::string_view(value).substr(kHashBytes));
+    }
     std::memcpy(value.data(), hash.data(), kHashBytes);
     if (as_stored) {
       JOBLEDGER_ASSIGN_OR_RETURN(event, internal::DecodeEvent(std::string_view(value).substr(kHashBytes), seq));
@@ -502,10 +522,16 @@ void RocksEventLog::Drain() {
       }
     }
     space_cv_.notify_all();
+    t_stage_clock = &stage_clock_;
+    const uint64_t cpu_before = ThreadCpuNanos();
     std::vector<StatusOr<AppendResult>> results = WriteGroup(group);
-    for (size_t i = 0; i < group.size(); ++i) {
-      if (group[i].done) group[i].done(std::move(results[i]));
+    {
+      ScopedStage timed(Stage::kAnswer);
+      for (size_t i = 0; i < group.size(); ++i) {
+        if (group[i].done) group[i].done(std::move(results[i]));
+      }
     }
+    writer_cpu_nanos_.fetch_add(ThreadCpuNanos() - cpu_before, std::memory_order_relaxed);
   }
 }
 
@@ -546,8 +572,12 @@ StatusOr<AppendResult> RocksEventLog::DecideOne(GroupState& group, const Pending
 
   RocksTxn txn(this, &group, now, clamped_from, options.request_id);
   auto decided = [&]() -> Status {
-    JOBLEDGER_RETURN_IF_ERROR(append.decide(txn));
+    {
+      ScopedStage timed(Stage::kDecide);
+      JOBLEDGER_RETURN_IF_ERROR(append.decide(txn));
+    }
     const size_t added = txn.events().size();
+    ScopedStage timed(Stage::kObservers);
     for (AppendObserver* observer : observers_) {
       JOBLEDGER_RETURN_IF_ERROR(observer->OnAppend(txn));
       if (txn.events().size() != added) {
@@ -643,6 +673,7 @@ Status RocksEventLog::CommitGroup(GroupState& group, bool sync) {
 
   rocksdb::WriteOptions wo;
   wo.sync = sync;
+  ScopedStage timed(Stage::kWrite);
   testing::CrashPoint("append.before_write");
   JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(
       internal::InsideRocksDbWrite([&] { return db_->Write(wo, &batch); }),

@@ -38,6 +38,7 @@
 #include "ledger/event_log.h"
 #include "ledger/internal/keys.h"
 #include "ledger/internal/rocks_util.h"
+#include "ledger/internal/stages.h"
 
 namespace jobledger::internal {
 
@@ -177,8 +178,16 @@ class RocksEventLog final : public EventLog {
   Status TryAppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) override;
   size_t queued_appends() const override;
   WriterStats writer_stats() const override {
-    std::lock_guard<std::mutex> lock(head_mu_);
-    return stats_;
+    WriterStats out;
+    {
+      std::lock_guard<std::mutex> lock(head_mu_);
+      out = stats_;
+    }
+    out.writer_cpu_nanos = writer_cpu_nanos_.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < kWriterStageCount; ++i) {
+      out.stage_nanos[i] = stage_clock_.nanos[i].load(std::memory_order_relaxed);
+    }
+    return out;
   }
   Status failure() const override {
     std::lock_guard<std::mutex> lock(head_mu_);
@@ -372,6 +381,8 @@ class RocksEventLog final : public EventLog {
   boost::asio::io_context writer_context_{1};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> writer_work_;
   std::thread writer_thread_;
+  StageClock stage_clock_;                     // the writer thread's stages
+  std::atomic<uint64_t> writer_cpu_nanos_{0};  // the writer thread's CPU time
 };
 
 }  // namespace jobledger::internal

@@ -11,6 +11,7 @@
 #include "ledger/internal/codec.h"
 #include "ledger/internal/decide.h"
 #include "ledger/internal/fold.h"
+#include "ledger/internal/mutex.h"
 #include "ledger/internal/state.h"
 #include "ledger/validation.h"
 
@@ -177,7 +178,7 @@ class LedgerImpl final : public Ledger {
     if (appended.duplicate || appended.last_sequence < appended.first_sequence) return;
     std::function<void()> listener;
     {
-      std::lock_guard<std::mutex> lock(listener_mu_);
+      internal::MutexLock lock(&listener_mu_);
       listener = due_listener_;
     }
     if (listener) listener();
@@ -401,7 +402,7 @@ class LedgerImpl final : public Ledger {
   }
 
   void SetDueListener(std::function<void()> listener) override {
-    std::lock_guard<std::mutex> lock(listener_mu_);
+    internal::MutexLock lock(&listener_mu_);
     due_listener_ = std::move(listener);
   }
 
@@ -506,8 +507,8 @@ class LedgerImpl final : public Ledger {
   std::unique_ptr<EventLog> log_;
   FamilyId state_;
   ValidationContext context_;
-  std::mutex listener_mu_;
-  std::function<void()> due_listener_;
+  internal::Mutex listener_mu_;
+  std::function<void()> due_listener_ JOBLEDGER_GUARDED_BY(listener_mu_);
 };
 
 }  // namespace

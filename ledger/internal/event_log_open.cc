@@ -220,6 +220,7 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
   }
   // Upper layers' families are owned by shared pointers (see FamilyHandle).
   {
+    WriterLock lock(&log->families_mu_);  // not shared yet, but the contract holds
     std::vector<rocksdb::ColumnFamilyHandle*> own;
     for (rocksdb::ColumnFamilyHandle* h : log->handles_) {
       if (IsLogFamily(h->GetName())) {
@@ -311,7 +312,7 @@ Status RocksEventLog::LoadHead(bool strict) {
                            "; run verify");
     }
   }
-  std::lock_guard<std::mutex> lock(head_mu_);
+  MutexLock lock(&head_mu_);
   head_ = head;
   return Status();
 }
@@ -319,7 +320,7 @@ Status RocksEventLog::CatchUpWithPrimary() {
   if (mode_ != OpenMode::kSecondary) {
     return FailedPreconditionError("CatchUpWithPrimary: ledger at '" + path_ + "' is not a secondary");
   }
-  std::lock_guard<std::mutex> lock(append_mu_);
+  MutexLock lock(&append_mu_);
   // Replays the writer's WAL into this instance's memtables.
   JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(
       internal::InsideRocksDbWrite([&] { return db_->TryCatchUpWithPrimary(); }),

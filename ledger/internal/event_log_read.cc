@@ -90,7 +90,7 @@ StatusOr<FamilyId> RocksEventLog::OpenFamily(std::string_view name) {
     return InvalidArgumentError("family name: must match [a-z0-9_.-]+ and not be one of the "
                                 "log's own, got '" + std::string(name) + "'");
   }
-  std::unique_lock<std::shared_mutex> lock(families_mu_);
+  WriterLock lock(&families_mu_);
   for (uint32_t i = 0; i < families_.size(); ++i) {
     if (families_[i].live != nullptr && families_[i].live->GetName() == name) return FamilyId{i};
   }
@@ -110,8 +110,8 @@ Status RocksEventLog::DropFamily(FamilyId family) {
     return FailedPreconditionError("ledger at '" + path_ + "' is open read-only");
   }
   // Under the append lock: no append is writing to the family while it goes.
-  std::lock_guard<std::mutex> append_lock(append_mu_);
-  std::unique_lock<std::shared_mutex> lock(families_mu_);
+  MutexLock append_lock(&append_mu_);
+  WriterLock lock(&families_mu_);
   if (family.value >= families_.size() || families_[family.value].live == nullptr) {
     return UnknownFamily(family);
   }
@@ -125,7 +125,7 @@ Status RocksEventLog::DropFamily(FamilyId family) {
 }
 
 std::vector<std::string> RocksEventLog::FamilyNames() const {
-  std::shared_lock<std::shared_mutex> lock(families_mu_);
+  ReaderLock lock(&families_mu_);
   std::vector<std::string> out;
   for (const FamilySlot& f : families_) {
     if (f.live != nullptr) out.push_back(f.live->GetName());

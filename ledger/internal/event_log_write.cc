@@ -478,13 +478,13 @@ Status RocksEventLog::TryAppendAsync(AppendOptions options, DecideFn decide, App
 }
 
 size_t RocksEventLog::queued_appends() const {
-  std::lock_guard<std::mutex> lock(queue_mu_);
+  MutexLock lock(&queue_mu_);
   return queue_.size();
 }
 
 Status RocksEventLog::Enqueue(PendingAppend append, Admission admission) {
   {
-    std::unique_lock<std::mutex> lock(queue_mu_);
+    MutexLock lock(&queue_mu_);
     if (queue_.size() >= queue_capacity_) {
       if (admission == Admission::kRefuse) {
         return ResourceExhaustedError("append queue of ledger '" + path_ + "' is full (" +
@@ -494,7 +494,9 @@ Status RocksEventLog::Enqueue(PendingAppend append, Admission admission) {
       // A blocking caller waits for room; an asynchronous one waits in line (its
       // completion comes later; its memory is its own operation).
       if (admission == Admission::kBlock) {
-        space_cv_.wait(lock, [&] { return queue_.size() < queue_capacity_; });
+        space_cv_.wait(queue_mu_, [&]() JOBLEDGER_REQUIRES(queue_mu_) {
+          return queue_.size() < queue_capacity_;
+        });
       }
     }
     queue_.push_back(std::move(append));
@@ -510,7 +512,7 @@ void RocksEventLog::Drain() {
   for (;;) {
     group.clear();
     {
-      std::lock_guard<std::mutex> lock(queue_mu_);
+      MutexLock lock(&queue_mu_);
       if (queue_.empty()) {
         drain_scheduled_ = false;
         return;
@@ -571,7 +573,7 @@ StatusOr<AppendResult> RocksEventLog::DecideOne(GroupState& group, const Pending
   }
 
   RocksTxn txn(this, &group, now, clamped_from, options.request_id);
-  auto decided = [&]() -> Status {
+  auto decided = [&]() JOBLEDGER_REQUIRES(append_mu_) -> Status {
     {
       ScopedStage timed(Stage::kDecide);
       JOBLEDGER_RETURN_IF_ERROR(append.decide(txn));
@@ -607,7 +609,7 @@ StatusOr<AppendResult> RocksEventLog::DecideOne(GroupState& group, const Pending
 std::vector<StatusOr<AppendResult>> RocksEventLog::WriteGroup(std::vector<PendingAppend>& appends) {
   std::vector<StatusOr<AppendResult>> results;
   results.reserve(appends.size());
-  std::lock_guard<std::mutex> append_lock(append_mu_);
+  MutexLock append_lock(&append_mu_);
   if (Status failed = failure(); !failed.ok()) {
     for (size_t i = 0; i < appends.size(); ++i) results.emplace_back(failed);
     return results;
@@ -625,7 +627,7 @@ std::vector<StatusOr<AppendResult>> RocksEventLog::WriteGroup(std::vector<Pendin
     }
   }
   {
-    std::lock_guard<std::mutex> lock(head_mu_);
+    MutexLock lock(&head_mu_);
     ++stats_.groups;
     stats_.appends += appends.size();
     stats_.largest_group = std::max<uint64_t>(stats_.largest_group, appends.size());
@@ -637,7 +639,7 @@ std::vector<StatusOr<AppendResult>> RocksEventLog::WriteGroup(std::vector<Pendin
   if (group.events.empty()) return results;
   Status written = CommitGroup(group, sync);
   if (!written.ok()) {
-    std::lock_guard<std::mutex> lock(head_mu_);
+    MutexLock lock(&head_mu_);
     failed_ = UnavailableError("ledger at '" + path_ + "' failed and accepts no more appends: " +
                                written.message() + "; reopen it to recover");
     for (size_t i : joined) results[i] = written;
@@ -679,7 +681,7 @@ Status RocksEventLog::CommitGroup(GroupState& group, bool sync) {
       internal::InsideRocksDbWrite([&] { return db_->Write(wo, &batch); }),
       "appending events " + SeqStr(first) + ".." + SeqStr(last) + " to '" + path_ + "'"));
   testing::CrashPoint("append.after_write");
-  std::lock_guard<std::mutex> lock(head_mu_);
+  MutexLock lock(&head_mu_);
   head_ = group.head;
   return Status();
 }
@@ -689,7 +691,7 @@ Status RocksEventLog::WriteRows(const std::function<Status(RowTxn&)>& fill,
   if (mode_ != OpenMode::kReadWrite) {
     return FailedPreconditionError("ledger at '" + path_ + "' is open read-only");
   }
-  std::lock_guard<std::mutex> append_lock(append_mu_);
+  MutexLock append_lock(&append_mu_);
   JOBLEDGER_RETURN_IF_ERROR(failure());
   GroupState group(head());
   {

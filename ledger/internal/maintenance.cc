@@ -47,7 +47,7 @@ std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>> RocksEventLog::LiveFam
     // The log's own handles live as long as the log: a non-owning pointer.
     all.emplace_back(std::shared_ptr<rocksdb::ColumnFamilyHandle>(), h);
   }
-  std::shared_lock<std::shared_mutex> lock(families_mu_);
+  ReaderLock lock(&families_mu_);
   for (const FamilySlot& f : families_) {
     if (f.live != nullptr) all.push_back(f.live);
   }

@@ -37,6 +37,7 @@
 
 #include "ledger/event_log.h"
 #include "ledger/internal/keys.h"
+#include "ledger/internal/mutex.h"
 #include "ledger/internal/rocks_util.h"
 #include "ledger/internal/stages.h"
 
@@ -180,7 +181,7 @@ class RocksEventLog final : public EventLog {
   WriterStats writer_stats() const override {
     WriterStats out;
     {
-      std::lock_guard<std::mutex> lock(head_mu_);
+      MutexLock lock(&head_mu_);
       out = stats_;
     }
     out.writer_cpu_nanos = writer_cpu_nanos_.load(std::memory_order_relaxed);
@@ -190,7 +191,7 @@ class RocksEventLog final : public EventLog {
     return out;
   }
   Status failure() const override {
-    std::lock_guard<std::mutex> lock(head_mu_);
+    MutexLock lock(&head_mu_);
     return failed_;
   }
   bool on_writer_thread() const override {
@@ -208,16 +209,16 @@ class RocksEventLog final : public EventLog {
   // Under append_mu_, which a group holds while its appends are decided: a change
   // waits for the group in progress, and a removed observer is never called again.
   void AddObserver(AppendObserver* observer) override {
-    std::lock_guard<std::mutex> lock(append_mu_);
+    MutexLock lock(&append_mu_);
     observers_.push_back(observer);
   }
   void RemoveObserver(AppendObserver* observer) override {
-    std::lock_guard<std::mutex> lock(append_mu_);
+    MutexLock lock(&append_mu_);
     observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
   }
 
   Head head() const override {
-    std::lock_guard<std::mutex> lock(head_mu_);
+    MutexLock lock(&head_mu_);
     return head_;
   }
 
@@ -261,14 +262,14 @@ class RocksEventLog final : public EventLog {
   // and no longer pinned by a reader. Holding the pointer keeps the handle alive
   // across a concurrent DropFamily.
   std::shared_ptr<rocksdb::ColumnFamilyHandle> FamilyHandle(FamilyId family) const {
-    std::shared_lock<std::shared_mutex> lock(families_mu_);
+    ReaderLock lock(&families_mu_);
     if (family.value >= families_.size()) return nullptr;
     const FamilySlot& slot = families_[family.value];
     return slot.live != nullptr ? slot.live : slot.dropped.lock();
   }
   // The handle for writing: null once dropped.
   std::shared_ptr<rocksdb::ColumnFamilyHandle> WritableFamily(FamilyId family) const {
-    std::shared_lock<std::shared_mutex> lock(families_mu_);
+    ReaderLock lock(&families_mu_);
     return family.value < families_.size() ? families_[family.value].live : nullptr;
   }
   std::shared_ptr<rocksdb::ColumnFamilyHandle> Own(rocksdb::ColumnFamilyHandle* h) {
@@ -312,13 +313,15 @@ class RocksEventLog final : public EventLog {
   // On the writer thread: takes groups off the queue until it is empty.
   void Drain();
   // Decides and writes one group under the append lock; one result per append.
-  std::vector<StatusOr<AppendResult>> WriteGroup(std::vector<PendingAppend>& appends);
+  std::vector<StatusOr<AppendResult>> WriteGroup(std::vector<PendingAppend>& appends)
+      JOBLEDGER_EXCLUDES(append_mu_);
   // Decides one append into `group`. *joined: its result depends on the group's write.
-  StatusOr<AppendResult> DecideOne(GroupState& group, const PendingAppend& append, bool* joined);
+  StatusOr<AppendResult> DecideOne(GroupState& group, const PendingAppend& append, bool* joined)
+      JOBLEDGER_REQUIRES(append_mu_);
   // Puts the rows the group's appends wrote into its batch (each row once).
   Status AddRows(GroupState& group);
   // Adds the rows, the time and request indexes and the head to the batch; writes it.
-  Status CommitGroup(GroupState& group, bool sync);
+  Status CommitGroup(GroupState& group, bool sync) JOBLEDGER_REQUIRES(append_mu_);
   void StartWriter() {
     writer_work_.emplace(writer_context_.get_executor());
     writer_thread_ = std::thread([this] {
@@ -356,28 +359,31 @@ class RocksEventLog final : public EventLog {
   rocksdb::ColumnFamilyHandle* requests_ = nullptr;
   rocksdb::ColumnFamilyHandle* meta_ = nullptr;
 
-  mutable std::shared_mutex families_mu_;
+  mutable SharedMutex families_mu_;
   struct FamilySlot {
     std::shared_ptr<rocksdb::ColumnFamilyHandle> live;
     // After DropFamily: readers that pinned it (PinFamily, an open iterator) keep
     // reading it until they let go.
     std::weak_ptr<rocksdb::ColumnFamilyHandle> dropped;
   };
-  std::vector<FamilySlot> families_;  // by FamilyId
-  std::vector<AppendObserver*> observers_;  // guarded by append_mu_
+  std::vector<FamilySlot> families_ JOBLEDGER_GUARDED_BY(families_mu_);  // by FamilyId
 
-  std::mutex append_mu_;  // serialises groups, WriteRows, family changes (and catch-up)
-  mutable std::mutex head_mu_;
-  Head head_;  // guarded by head_mu_; written only with append_mu_ held
-  WriterStats stats_;  // guarded by head_mu_
-  Status failed_;  // guarded by head_mu_; set (with append_mu_ held) when a write failed
+  // Serialises groups, WriteRows, family changes (and a secondary's catch-up). Taken
+  // before head_mu_, queue_mu_ or families_mu_, never after.
+  Mutex append_mu_;
+  std::vector<AppendObserver*> observers_ JOBLEDGER_GUARDED_BY(append_mu_);
+  mutable Mutex head_mu_;
+  Head head_ JOBLEDGER_GUARDED_BY(head_mu_);  // written only with append_mu_ held too
+  WriterStats stats_ JOBLEDGER_GUARDED_BY(head_mu_);
+  // Set (with append_mu_ held too) when a write failed.
+  Status failed_ JOBLEDGER_GUARDED_BY(head_mu_);
 
   size_t queue_capacity_ = 4096;
   size_t max_group_size_ = 256;
-  mutable std::mutex queue_mu_;
-  std::condition_variable space_cv_;  // the queue has room
-  std::deque<PendingAppend> queue_;   // guarded by queue_mu_
-  bool drain_scheduled_ = false;      // guarded by queue_mu_
+  mutable Mutex queue_mu_;
+  std::condition_variable_any space_cv_;  // the queue has room
+  std::deque<PendingAppend> queue_ JOBLEDGER_GUARDED_BY(queue_mu_);
+  bool drain_scheduled_ JOBLEDGER_GUARDED_BY(queue_mu_) = false;
   boost::asio::io_context writer_context_{1};
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> writer_work_;
   std::thread writer_thread_;

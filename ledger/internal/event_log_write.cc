@@ -730,7 +730,7 @@ class BufferTxn final : public IngestTxn {
 
   Status Put(FamilyId family, std::string_view key, std::string_view value) override {
     if (!(family == family_)) return unknown_(family);
-    Set(key, std::string(value));
+    Set(key, value);
     return Status();
   }
   Status Delete(FamilyId family, std::string_view key) override {
@@ -741,7 +741,10 @@ class BufferTxn final : public IngestTxn {
   StatusOr<std::optional<std::string>> Get(FamilyId family, std::string_view key) const override {
     if (!(family == family_)) return unknown_(family);
     auto it = rows_.find(key);
-    if (it != rows_.end()) return it->second;
+    if (it != rows_.end()) {
+      if (!it->second) return std::optional<std::string>();
+      return std::optional<std::string>(std::string(*it->second));
+    }
     if (stored_empty_) return std::optional<std::string>();
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle_.get(),
@@ -763,26 +766,28 @@ class BufferTxn final : public IngestTxn {
       }
       release = [this](std::unique_ptr<rocksdb::Iterator> it) { pool_.push_back(std::move(it)); };
     }
-    return internal::NewBufferedRowIterator(std::move(base), std::string(prefix), &rows_, nullptr,
-                                            std::move(release));
+    return internal::NewArenaRowIterator(std::move(base), std::string(prefix), &rows_, nullptr,
+                                         std::move(release));
   }
   size_t buffered_bytes() const override { return bytes_; }
 
-  const internal::BufferedRows& rows() const { return rows_; }
+  const internal::ArenaRows& rows() const { return rows_; }
   // Iterators go back to the pool, which must empty before the family's handle goes.
   void ClearPool() { pool_.clear(); }
 
  private:
-  void Set(std::string_view key, std::optional<std::string> value) {
+  void Set(std::string_view key, std::optional<std::string_view> value) {
+    std::optional<std::pmr::string> stored;
+    if (value) stored.emplace(*value, &arena_);
     auto it = rows_.find(key);
     if (it == rows_.end()) {
       bytes_ += key.size() + (value ? value->size() : 0);
-      rows_.emplace(std::string(key), std::move(value));
+      rows_.emplace(std::pmr::string(key, &arena_), std::move(stored));
       return;
     }
     bytes_ -= it->second ? it->second->size() : 0;
     bytes_ += value ? value->size() : 0;
-    it->second = std::move(value);
+    it->second = std::move(stored);
   }
 
   rocksdb::DB* db_;
@@ -791,7 +796,10 @@ class BufferTxn final : public IngestTxn {
   // Nothing is stored yet (a new family): reads need not look.
   bool stored_empty_;
   std::function<Status(FamilyId)> unknown_;
-  internal::BufferedRows rows_;
+  // Every row's bytes and map node, released at once with the buffer. Declared
+  // before the map, so the map goes first.
+  std::pmr::monotonic_buffer_resource arena_;
+  internal::ArenaRows rows_{&arena_};
   size_t bytes_ = 0;
   mutable std::vector<std::unique_ptr<rocksdb::Iterator>> pool_;
 };
@@ -834,10 +842,10 @@ Status RocksEventLog::IngestRows(FamilyId family, const std::function<Status(Ing
   for (const auto& [key, value] : txn.rows()) {
     rocksdb::Status s;
     if (value.has_value()) {
-      s = writer.Put(key, *value);
+      s = writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value->data(), value->size()));
       ++entries;
     } else if (!stored_empty) {
-      s = writer.Delete(key);  // a new family has nothing to delete
+      s = writer.Delete(rocksdb::Slice(key.data(), key.size()));  // a new family has nothing to delete
       ++entries;
     }
     if (!s.ok()) {

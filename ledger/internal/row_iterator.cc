@@ -48,8 +48,9 @@ class VectorSide {
   }
   void SeekLast() { pos_ = static_cast<long>(rows_.size()) - 1; }
   bool Valid(const std::string&) const { return pos_ >= 0 && pos_ < static_cast<long>(rows_.size()); }
-  const std::string& key() const { return rows_[static_cast<size_t>(pos_)].first; }
-  const std::optional<std::string>& value() const { return rows_[static_cast<size_t>(pos_)].second; }
+  std::string_view key() const { return rows_[static_cast<size_t>(pos_)].first; }
+  bool present() const { return rows_[static_cast<size_t>(pos_)].second.has_value(); }
+  std::string_view value() const { return *rows_[static_cast<size_t>(pos_)].second; }
   void Next() { ++pos_; }
   void Prev() { --pos_; }
 
@@ -65,12 +66,13 @@ class VectorSide {
 // ... or a live std::map (a RowBuffer's), read in place: the map may gain rows while
 // the iterator lives (its iterators stay valid), never lose them (deletes are kept as
 // nullopt).
+template <typename Map>
 class MapSide {
  public:
-  explicit MapSide(const BufferedRows* rows) : rows_(rows), it_(rows->end()) {}
-  void SeekGE(const std::string& key) { it_ = rows_->lower_bound(key); }
+  explicit MapSide(const Map* rows) : rows_(rows), it_(rows->end()) {}
+  void SeekGE(const std::string& key) { it_ = rows_->lower_bound(std::string_view(key)); }
   void SeekLE(const std::string& key) {
-    it_ = rows_->upper_bound(key);
+    it_ = rows_->upper_bound(std::string_view(key));
     Prev();
   }
   void SeekLast() {
@@ -80,8 +82,9 @@ class MapSide {
   bool Valid(const std::string& prefix) const {
     return it_ != rows_->end() && VectorSide::HasPrefix(it_->first, prefix);
   }
-  const std::string& key() const { return it_->first; }
-  const std::optional<std::string>& value() const { return it_->second; }
+  std::string_view key() const { return it_->first; }
+  bool present() const { return it_->second.has_value(); }
+  std::string_view value() const { return *it_->second; }
   void Next() { ++it_; }
   void Prev() {
     if (it_ == rows_->begin()) {
@@ -92,8 +95,8 @@ class MapSide {
   }
 
  private:
-  const BufferedRows* rows_;
-  BufferedRows::const_iterator it_;
+  const Map* rows_;
+  typename Map::const_iterator it_;
 };
 
 // Stored rows (`base`, may be null: a family known to be empty) merged with pending
@@ -203,14 +206,14 @@ class MergingRowIterator final : public RowIterator {
         take_pending = p;
       }
       if (take_pending) {
-        if (!pending_.value().has_value()) {
+        if (!pending_.present()) {
           // A pending delete: hide the stored row with the same key too.
           if (b && bk == pending_.key()) forward_ ? base_->Next() : base_->Prev();
           forward_ ? pending_.Next() : pending_.Prev();
           continue;
         }
-        key_ = pending_.key();
-        value_ = *pending_.value();
+        key_.assign(pending_.key());
+        value_.assign(pending_.value());
       } else {
         key_ = std::string(bk);
         value_ = std::string(ToView(base_->value()));
@@ -267,9 +270,17 @@ std::unique_ptr<RowIterator> NewMergingRowIterator(
 std::unique_ptr<RowIterator> NewBufferedRowIterator(
     std::unique_ptr<rocksdb::Iterator> base, std::string prefix, const BufferedRows* rows,
     std::shared_ptr<void> keepalive, std::function<void(std::unique_ptr<rocksdb::Iterator>)> release) {
-  return std::make_unique<MergingRowIterator<MapSide>>(std::move(base), std::move(prefix),
-                                                       MapSide(rows), std::move(keepalive),
-                                                       std::move(release));
+  return std::make_unique<MergingRowIterator<MapSide<BufferedRows>>>(
+      std::move(base), std::move(prefix), MapSide<BufferedRows>(rows), std::move(keepalive),
+      std::move(release));
+}
+
+std::unique_ptr<RowIterator> NewArenaRowIterator(
+    std::unique_ptr<rocksdb::Iterator> base, std::string prefix, const ArenaRows* rows,
+    std::shared_ptr<void> keepalive, std::function<void(std::unique_ptr<rocksdb::Iterator>)> release) {
+  return std::make_unique<MergingRowIterator<MapSide<ArenaRows>>>(
+      std::move(base), std::move(prefix), MapSide<ArenaRows>(rows), std::move(keepalive),
+      std::move(release));
 }
 
 }  // namespace jobledger::internal

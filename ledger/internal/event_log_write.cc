@@ -21,6 +21,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory_resource>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -119,7 +120,11 @@ struct GroupState {
   // Rows written by the group's appends, by family; nullopt is a delete. An append
   // writes here directly (keeping what it overwrote, to undo it if rejected), so reads
   // see one map, in place, however many rows the group has.
-  std::map<uint32_t, internal::BufferedRows> rows;
+  std::pmr::monotonic_buffer_resource arena;  // the rows' bytes and nodes, freed at once
+  std::map<uint32_t, internal::ArenaRows> rows;
+  internal::ArenaRows& RowsOf(uint32_t family) {
+    return rows.try_emplace(family, &arena).first->second;
+  }
   std::vector<Event> events;  // accepted events, in sequence order
   std::vector<std::pair<int64_t, uint64_t>> time_runs;  // (recordedAt, last sequence)
   std::map<std::string, std::pair<uint64_t, uint64_t>> request_runs;  // id -> first, last
@@ -273,7 +278,7 @@ class RocksTxn final : public AppendTxn {
   }
 
   Status Put(FamilyId family, std::string_view key, std::string_view value) override {
-    return Write(family, key, std::string(value));
+    return Write(family, key, value);
   }
   Status Delete(FamilyId family, std::string_view key) override {
     return Write(family, key, std::nullopt);
@@ -283,7 +288,10 @@ class RocksTxn final : public AppendTxn {
     auto f = group_->rows.find(family.value);
     if (f != group_->rows.end()) {
       auto it = f->second.find(key);
-      if (it != f->second.end()) return it->second;
+      if (it != f->second.end()) {
+        if (!it->second) return std::optional<std::string>();
+        return std::optional<std::string>(std::string(*it->second));
+      }
     }
     return log_->GetRow(family, key);
   }
@@ -293,7 +301,7 @@ class RocksTxn final : public AppendTxn {
     if (h == nullptr) return internal::NewErrorRowIterator(log_->UnknownFamily(family));
     // The group's rows (this append's among them) win over stored rows; read in
     // place, so a scan costs the same however many rows the group holds.
-    const internal::BufferedRows* rows = &group_->rows[family.value];
+    const internal::ArenaRows* rows = &group_->RowsOf(family.value);
     // Iterators are pooled per family for the group's life: the stored rows do not
     // change under the append lock, and creating and destroying a RocksDB iterator
     // costs more than the seek it serves.
@@ -306,8 +314,8 @@ class RocksTxn final : public AppendTxn {
       base.reset(log_->db_->NewIterator(rocksdb::ReadOptions(), h.get()));
     }
     auto release = [&pool](std::unique_ptr<rocksdb::Iterator> it) { pool.push_back(std::move(it)); };
-    return internal::NewBufferedRowIterator(std::move(base), std::string(prefix), rows, std::move(h),
-                                            release);
+    return internal::NewArenaRowIterator(std::move(base), std::string(prefix), rows, std::move(h),
+                                         release);
   }
 
   bool wrote_rows() const { return !undo_.empty(); }
@@ -342,30 +350,33 @@ class RocksTxn final : public AppendTxn {
     events_.clear();
     // Newest first, so each row ends as it was before this append.
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
-      internal::BufferedRows& rows = group_->rows[it->family];
+      internal::ArenaRows& rows = group_->RowsOf(it->family);
+      auto row = rows.find(std::string_view(it->key));
       if (it->before.has_value()) {
-        rows[it->key] = std::move(*it->before);
+        row->second = std::move(*it->before);
       } else {
-        rows.erase(it->key);
+        rows.erase(row);
       }
     }
     undo_.clear();
   }
 
  private:
-  Status Write(FamilyId family, std::string_view key, std::optional<std::string> value) {
+  Status Write(FamilyId family, std::string_view key, std::optional<std::string_view> value) {
     std::shared_ptr<rocksdb::ColumnFamilyHandle> h = log_->WritableFamily(family);
     if (h == nullptr) return log_->UnknownFamily(family);
     // Rows reach the batch only when the group is written (RocksEventLog::AddRows):
     // a row written by many appends of a group is put once.
-    internal::BufferedRows& rows = group_->rows[family.value];
+    internal::ArenaRows& rows = group_->RowsOf(family.value);
+    std::optional<std::pmr::string> stored;
+    if (value) stored.emplace(*value, &group_->arena);
     auto it = rows.find(key);
     if (it == rows.end()) {
       undo_.push_back(Undo{family.value, std::string(key), std::nullopt});
-      rows.emplace(std::string(key), std::move(value));
+      rows.emplace(std::pmr::string(key, &group_->arena), std::move(stored));
     } else {
       undo_.push_back(Undo{family.value, std::string(key), std::move(it->second)});
-      it->second = std::move(value);
+      it->second = std::move(stored);
     }
     return Status();
   }
@@ -384,7 +395,7 @@ class RocksTxn final : public AppendTxn {
   struct Undo {
     uint32_t family;
     std::string key;
-    std::optional<std::optional<std::string>> before;
+    std::optional<std::optional<std::pmr::string>> before;
   };
   std::vector<Undo> undo_;
 };
@@ -882,9 +893,10 @@ Status RocksEventLog::AddRows(GroupState& group) {
         h = WritableFamily(FamilyId{current});
         if (h == nullptr) return UnknownFamily(FamilyId{current});
       }
-      const rocksdb::Slice k(key);
-      rocksdb::Status s = value.has_value() ? group.batch.Put(h.get(), k, *value)
-                                            : group.batch.Delete(h.get(), k);
+      const rocksdb::Slice k(key.data(), key.size());
+      rocksdb::Status s = value.has_value()
+                              ? group.batch.Put(h.get(), k, rocksdb::Slice(value->data(), value->size()))
+                              : group.batch.Delete(h.get(), k);
       JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(s, "building the append"));
     }
   }

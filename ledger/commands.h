@@ -27,6 +27,10 @@ struct LedgerLimits {
   size_t max_comment_chars = 2028;
   // Most statusDetails pairs. Default: 10.
   size_t max_status_details_pairs = 10;
+  // Most executions a job's fan-out queues in one append. A CreateJob reaching more
+  // things queues them in chunks of this many, each an append of its own, so any other
+  // command waits for one chunk at most (see doc/performance.md). Default: 500.
+  size_t fan_out_chunk = 500;
 };
 
 // Who is acting, and an optional idempotency key. Every command takes one.

@@ -25,7 +25,8 @@ constexpr std::array<std::string_view, kEventKindCount> kEventKindNames = {
     "ExecutionQueued",   "ExecutionStatusChanged", "ExecutionCanceled",
     "ExecutionTimedOut", "ExecutionRemoved",   "ExecutionDeleted",
     "ThingAddedToGroup", "ThingRemovedFromGroup", "ThingDeleted",
-    "RolloutPlanned",    "RolloutStep",        "Unknown"};
+    "RolloutPlanned",    "RolloutStep",        "FanOutStep",
+    "Unknown"};
 
 }  // namespace
 

@@ -253,6 +253,16 @@ struct RolloutStep {
   friend bool operator==(const RolloutStep&, const RolloutStep&) = default;
 };
 
+// A chunk of a job's fan-out ended (see events.capnp): where the next one resumes, or
+// that every target was reached.
+struct FanOutStep {
+  std::string job_id;
+  std::string target;  // the target ARN to resume in ("" when done)
+  std::string after;   // the last thing of it reached ("" = from its start)
+  bool done = false;
+  friend bool operator==(const FanOutStep&, const FanOutStep&) = default;
+};
+
 // A union member this build does not know. Never appended; only read.
 struct UnknownEvent {
   uint16_t discriminant = 0;
@@ -266,7 +276,7 @@ using EventBody =
                  JobDeleted, ExecutionQueued, ExecutionStatusChanged, ExecutionCanceled,
                  ExecutionTimedOut, ExecutionRemoved, ExecutionDeleted, ThingAddedToGroup,
                  ThingRemovedFromGroup, ThingDeleted, RolloutPlanned, RolloutStep,
-                 UnknownEvent>;
+                 FanOutStep, UnknownEvent>;
 
 enum class EventKind : uint8_t {
   kJobCreated = 0,
@@ -286,6 +296,7 @@ enum class EventKind : uint8_t {
   kThingDeleted,
   kRolloutPlanned,
   kRolloutStep,
+  kFanOutStep,
   kUnknown,
 };
 inline constexpr int kEventKindCount = static_cast<int>(EventKind::kUnknown) + 1;

@@ -1,5 +1,6 @@
 #include "ledger/ledger.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "ledger/internal/fold.h"
 #include "ledger/internal/mutex.h"
 #include "ledger/internal/state.h"
+#include "ledger/test_hooks.h"
 #include "ledger/validation.h"
 
 namespace jobledger {
@@ -45,6 +47,7 @@ JobStateView ToView(std::string_view job_id, const JobState& j) {
   v.counts = j.counts;
   v.rollout_pending = j.rollout_pending;
   v.rollout_rate_per_minute = j.rollout_config ? internal::RolloutRate(j) : 0;
+  v.fan_out_pending = j.fanout_pending;
   return v;
 }
 
@@ -72,6 +75,9 @@ class LedgerImpl final : public Ledger {
     context_.account_id = options.account_id;
     context_.limits = options.limits;
   }
+  // The log, destroyed after this body, finishes the appends queued before it closes;
+  // an unfinished fan-out goes on at the next open.
+  ~LedgerImpl() override { BeginClose(); }
 
   // Folds the whole log into `family` (which must be empty), in chunks.
   Status FoldLogInto(FamilyId family, uint64_t* folded) {
@@ -198,10 +204,92 @@ class LedgerImpl final : public Ledger {
     return ref;
   }
 
+  // Submits the next chunk of a job's unfinished fan-out, and when it commits the one
+  // after it: other commands queued meanwhile run between chunks. Not once the ledger
+  // is closing (the next open resumes it). A chunk that fails leaves the fan-out's
+  // cursor where it was: the next open resumes from there.
+  // A chain is one job's chunks, one after another; AwaitFanOuts waits for none to run.
+  void ChainStarted() {
+    internal::MutexLock lock(&fanout_mu_);
+    ++fanout_chains_;
+  }
+  void ChainEnded() {
+    {
+      internal::MutexLock lock(&fanout_mu_);
+      --fanout_chains_;
+    }
+    fanout_cv_.notify_all();
+  }
+
+  Status AwaitFanOuts() override {
+    if (log_->on_writer_thread()) {
+      return FailedPreconditionError("AwaitFanOuts called on the writer thread would wait for itself");
+    }
+    internal::MutexLock lock(&fanout_mu_);
+    fanout_cv_.wait(fanout_mu_, [&]() JOBLEDGER_REQUIRES(fanout_mu_) { return fanout_chains_ == 0; });
+    return log_->failure();
+  }
+
+  // Within a chain (ChainStarted before its first call).
+  void ScheduleFanOut(std::string job_id) {
+    if (closing_.load(std::memory_order_acquire)) return ChainEnded();
+    testing::CrashPoint("fanout.next_chunk");
+    RequestContext system{std::string(internal::kActorRollout), ""};
+    Submit<bool>(
+        std::move(system),
+        [job_id](Decider& d) -> StatusOr<bool> {
+          bool more = false;
+          JOBLEDGER_RETURN_IF_ERROR(d.ContinueFanOut(job_id, &more));
+          return more;
+        },
+        [this, job_id](StatusOr<std::pair<bool, AppendResult>> r) {
+          if (r.ok() && r->first) return ScheduleFanOut(job_id);
+          ChainEnded();
+        },
+        Admission::kWait)
+        .IgnoreError();  // kWait never refuses
+  }
+
+  // Every unfinished fan-out, at a read-write open (a crash or a close cut it short).
+  Status ResumeFanOuts() {
+    JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> jobs, StateStore(log_.get(), state_).JobsWithFanOut());
+    for (std::string& job : jobs) {
+      ChainStarted();
+      ScheduleFanOut(std::move(job));
+    }
+    return Status();
+  }
+
+  void BeginClose() { closing_.store(true, std::memory_order_release); }
+
   Status SubmitCreateJob(RequestContext context, CreateJobRequest request, Done<JobReference> done,
                          Admission admission) override {
-    return SubmitReference(std::move(context), std::move(request), std::move(done), admission,
-                           &Decider::CreateJob);
+    Status valid = Validate(request, context_);
+    if (!valid.ok()) {
+      done(std::move(valid));
+      return Status();
+    }
+    // Whether the fan-out stopped short of its targets: the rest follows in chunks.
+    auto more = std::make_shared<bool>(false);
+    std::string job_id = request.job_id;
+    return Submit<JobReference>(
+        std::move(context),
+        [request = std::move(request), more](Decider& d) -> StatusOr<JobReference> {
+          StatusOr<JobReference> ref = d.CreateJob(request);
+          *more = d.fan_out_more();
+          return ref;
+        },
+        [this, done = std::move(done), more, job_id = std::move(job_id)](
+            StatusOr<std::pair<JobReference, AppendResult>> r) {
+          if (!r.ok()) return done(r.status());
+          if (r->second.duplicate) return done(ReferenceFromLog(r->second));
+          if (*more) {
+            ChainStarted();
+            ScheduleFanOut(job_id);
+          }
+          done(std::move(r->first));
+        },
+        admission);
   }
   Status SubmitUpdateJob(RequestContext context, UpdateJobRequest request, DoneStatus done,
                          Admission admission) override {
@@ -507,6 +595,10 @@ class LedgerImpl final : public Ledger {
   std::unique_ptr<EventLog> log_;
   FamilyId state_;
   ValidationContext context_;
+  std::atomic<bool> closing_{false};  // no more fan-out chunks are submitted
+  internal::Mutex fanout_mu_;
+  std::condition_variable_any fanout_cv_;
+  size_t fanout_chains_ JOBLEDGER_GUARDED_BY(fanout_mu_) = 0;
   internal::Mutex listener_mu_;
   std::function<void()> due_listener_ JOBLEDGER_GUARDED_BY(listener_mu_);
 };
@@ -587,6 +679,7 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, std
     uint64_t folded = 0;
     JOBLEDGER_RETURN_IF_ERROR(ledger->FoldLogInto(state, &folded));
   }
+  if (options.mode == OpenMode::kReadWrite) JOBLEDGER_RETURN_IF_ERROR(ledger->ResumeFanOuts());
   return std::unique_ptr<Ledger>(std::move(ledger));
 }
 

@@ -98,6 +98,8 @@ struct JobStateView {
   std::array<int64_t, 9> counts{};
   uint64_t rollout_pending = 0;  // planned things not yet queued
   int32_t rollout_rate_per_minute = 0;
+  // A fan-out queued in chunks (LedgerLimits::fan_out_chunk) has more to queue.
+  bool fan_out_pending = false;
 
   int64_t count(ExecutionStatus s) const { return counts[static_cast<size_t>(s)]; }
 };
@@ -222,6 +224,15 @@ class Ledger {
   // Called (from the appending thread) after an append that may have made something
   // due earlier than before; the scheduler uses it to re-arm. Set before use.
   virtual void SetDueListener(std::function<void()> listener) = 0;
+
+  // ---- fan-out ----
+  // A CreateJob over more things than LedgerLimits::fan_out_chunk answers after its
+  // first chunk; the others follow in appends of their own, queued in the background
+  // one after another (and resumed by the next read-write open if the process ends
+  // first). Blocks until every fan-out this ledger is running has queued its last
+  // chunk; returns the log's failure if one stopped it. For a short-lived process (the
+  // CLI) before it exits. Not from the writer thread (kFailedPrecondition).
+  virtual Status AwaitFanOuts() = 0;
 
   // ---- write-side state ----
   virtual StatusOr<std::optional<JobStateView>> GetJobState(std::string_view job_id) const = 0;

@@ -10,6 +10,7 @@
 //   maintain.before_flush    an open or close is about to flush the memtables
 //   maintain.before_compact  an open or close is about to compact a family's level 0
 //   maintain.after_compact   that compaction finished
+//   fanout.next_chunk     a chunk of a fan-out committed; the next is about to be queued
 // Projection rebuilds have their own stop points (RebuildOptions::test_stop).
 
 #ifndef JOBLEDGER_LEDGER_TEST_HOOKS_H_

@@ -853,6 +853,17 @@ Status ValidateEventBody(const EventBody& body, const ValidationContext& context
         } else if constexpr (std::is_same_v<T, ExecutionQueued>) {
           JOBLEDGER_RETURN_IF_ERROR(ids(b.job_id, b.thing_name));
           return ParseTargetArn(b.target, context, "target").status();
+        } else if constexpr (std::is_same_v<T, FanOutStep>) {
+          JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(b.job_id));
+          if (b.done) {
+            if (!b.target.empty() || !b.after.empty()) {
+              return InvalidRequest("target, after: a finished fan-out names no place to resume");
+            }
+            return Status();
+          }
+          JOBLEDGER_RETURN_IF_ERROR(ParseTargetArn(b.target, context, "target").status());
+          if (!b.after.empty()) JOBLEDGER_RETURN_IF_ERROR(ValidateThingName(b.after, "after"));
+          return Status();
         } else if constexpr (std::is_same_v<T, ThingAddedToGroup> ||
                              std::is_same_v<T, ThingRemovedFromGroup>) {
           JOBLEDGER_RETURN_IF_ERROR(ValidateThingName(b.thing_name));

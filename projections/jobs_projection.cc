@@ -346,6 +346,10 @@ class Folder {
     return Save(CountersEntity(b.job_id), c);
   }
 
+  // Where a chunked fan-out resumes is the ledger's business; the read models see its
+  // ExecutionQueued events.
+  Status On(const FanOutStep&) { return Status(); }
+
   Status On(const UnknownEvent& b) {
     return Mismatch("union member " + std::to_string(b.discriminant) +
                     " is unknown to this build; upgrade jobledger to fold it");

@@ -127,6 +127,10 @@ Json BodyToJson(const EventBody& body) {
           Json entries = Json::array();
           for (const auto& e : b.entries) entries.push_back(Json{{"thingName", e.thing_name}, {"target", e.target}});
           j["entries"] = entries;
+        } else if constexpr (std::is_same_v<T, FanOutStep>) {
+          j["target"] = b.target;
+          j["after"] = b.after;
+          j["done"] = b.done;
         } else if constexpr (std::is_same_v<T, RolloutStep>) {
           j["window"] = b.window;
           j["ratePerMinute"] = b.rate_per_minute;
@@ -432,6 +436,14 @@ std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
     } else if (entries != nullptr) {
       r.Bad("entries", "must be an array");
     }
+    return b;
+  }
+  if (type == "FanOutStep") {
+    FanOutStep b;
+    b.job_id = job();
+    b.target = r.Str("target");
+    b.after = r.Str("after");
+    b.done = r.Bool("done");
     return b;
   }
   if (type == "RolloutStep") {

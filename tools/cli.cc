@@ -84,6 +84,9 @@ Status Context::OpenWriter(Advance advance) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   writer_clock_ = std::move(clock);  // the ledger's clock lives as long as the context
+  // A fan-out an earlier process left unfinished (it was killed) is resumed by the
+  // open; finish it before this command.
+  JOBLEDGER_RETURN_IF_ERROR(ledger_->AwaitFanOuts());
   JOBLEDGER_RETURN_IF_ERROR(OpenProjections());
   if (advance == Advance::kNever) return Status();
   // Time-driven work due by now happens before the command.

@@ -283,6 +283,12 @@ void WriteBody(const EventBody& body, s::Event::Body::Builder out) {
             list[i].setThingName(AsText(b.entries[i].thing_name));
             list[i].setTarget(AsText(b.entries[i].target));
           }
+        } else if constexpr (std::is_same_v<T, FanOutStep>) {
+          auto o = out.initFanOutStep();
+          o.setJobId(AsText(b.job_id));
+          o.setTarget(AsText(b.target));
+          o.setAfter(AsText(b.after));
+          o.setDone(b.done);
         } else if constexpr (std::is_same_v<T, RolloutStep>) {
           auto o = out.initRolloutStep();
           o.setJobId(AsText(b.job_id));
@@ -421,6 +427,11 @@ EventBody ReadBody(s::Event::Body::Reader in) {
       auto r = in.getRolloutStep();
       return RolloutStep{FromText(r.getJobId()), r.getWindow(), r.getRatePerMinute(),
                          r.getQuota(), ReadTexts(r.getSkipped())};
+    }
+    case W::FAN_OUT_STEP: {
+      auto f = in.getFanOutStep();
+      return FanOutStep{FromText(f.getJobId()), FromText(f.getTarget()), FromText(f.getAfter()),
+                        f.getDone()};
     }
   }
   return UnknownEvent{static_cast<uint16_t>(in.which())};

@@ -142,7 +142,10 @@ Status Decider::AfterExecutionChange(std::string_view job_id, uint64_t trigger,
 
 Status Decider::CheckAbort(std::string_view job_id, uint64_t trigger) {
   JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(job_id));
-  if (job.status != JobStatus::kInProgress || !job.abort_config) return Status();
+  // Not while the fan-out is unfinished: the criteria count executions that exist.
+  if (job.status != JobStatus::kInProgress || !job.abort_config || job.fanout_pending) {
+    return Status();
+  }
   const int64_t terminal = Terminal(job.counts);
   const auto& criteria = job.abort_config->criteria_list;
   for (size_t i = 0; i < criteria.size(); ++i) {
@@ -172,7 +175,7 @@ Status Decider::CheckCompletion(std::string_view job_id, uint64_t trigger) {
   JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, store_.GetJob(job_id));
   if (!job || job->status != JobStatus::kInProgress ||
       job->target_selection != TargetSelection::kSnapshot || job->rollout_pending > 0 ||
-      job->pending_executions() > 0) {
+      job->fanout_pending || job->pending_executions() > 0) {
     return Status();
   }
   return Emit(kActorCompletion, trigger, JobCompleted{std::string(job_id)}).status();
@@ -246,6 +249,76 @@ Status Decider::RunRolloutWindow(std::string_view job_id, uint64_t cause) {
     JOBLEDGER_RETURN_IF_ERROR(Queue(job_id, entry.thing_name, entry.target, step, kActorRollout).status());
   }
   return CheckCompletion(job_id, step);
+}
+
+Status Decider::FanOut(std::string_view job_id, uint64_t cause, bool* more) {
+  *more = false;
+  JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(job_id));
+  const size_t limit = std::max<size_t>(context_.limits.fan_out_chunk, 1);
+  const bool resuming = job.fanout_pending;
+  size_t start = 0;
+  std::string after;
+  if (resuming) {
+    auto at = std::find(job.targets.begin(), job.targets.end(), job.fanout_target);
+    if (at == job.targets.end()) {
+      return InternalError("ledger.state: job " + Quoted(job_id) + "'s fan-out resumes in " +
+                           Quoted(job.fanout_target) + ", not one of its targets; check the state");
+    }
+    start = static_cast<size_t>(at - job.targets.begin());
+    after = job.fanout_after;
+  }
+  size_t queued = 0;
+  // Stops this chunk before `thing`, to resume in `arn` after `from`.
+  auto stop = [&](const std::string& arn, const std::string& from) -> Status {
+    *more = true;
+    return Emit(kActorRollout, cause, FanOutStep{std::string(job_id), arn, from, false}).status();
+  };
+  constexpr size_t kPage = 1024;
+  for (size_t i = start; i < job.targets.size(); ++i) {
+    const std::string& arn = job.targets[i];
+    std::string from = i == start ? after : std::string();
+    JOBLEDGER_ASSIGN_OR_RETURN(TargetRef t, ParseTargetArn(arn, context_));
+    if (t.kind == TargetRef::Kind::kThing) {
+      if (!from.empty()) continue;  // reached by an earlier chunk
+      JOBLEDGER_ASSIGN_OR_RETURN(bool should, ShouldQueue(job_id, t.name));
+      if (!should) continue;
+      if (queued == limit) return stop(arn, from);
+      JOBLEDGER_RETURN_IF_ERROR(Queue(job_id, t.name, arn, cause, kActorRollout).status());
+      ++queued;
+      continue;
+    }
+    for (;;) {
+      JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> members, store_.MembersOfGroup(t.name, from, kPage));
+      if (members.empty()) break;
+      for (const std::string& m : members) {
+        JOBLEDGER_ASSIGN_OR_RETURN(bool should, ShouldQueue(job_id, m));
+        if (should) {
+          if (queued == limit) return stop(arn, from);
+          JOBLEDGER_RETURN_IF_ERROR(Queue(job_id, m, arn, cause, kActorRollout).status());
+          ++queued;
+        }
+        from = m;
+      }
+    }
+  }
+  if (resuming) {
+    JOBLEDGER_RETURN_IF_ERROR(
+        Emit(kActorRollout, cause, FanOutStep{std::string(job_id), "", "", true}).status());
+  }
+  return Status();
+}
+
+Status Decider::ContinueFanOut(std::string_view job_id, bool* more) {
+  *more = false;
+  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, store_.GetJob(job_id));
+  // Finished, or the job was canceled or deleted meanwhile (which ends a fan-out).
+  if (!job || !job->fanout_pending || job->status != JobStatus::kInProgress) return Status();
+  JOBLEDGER_RETURN_IF_ERROR(FanOut(job_id, job->incarnation, more));
+  if (*more) return Status();
+  // The last chunk: a SNAPSHOT job whose executions all ended meanwhile completes, and
+  // abort criteria that were met meanwhile fire.
+  JOBLEDGER_RETURN_IF_ERROR(CheckAbort(job_id, txn_.next_sequence() - 1));
+  return CheckCompletion(job_id, txn_.next_sequence() - 1);
 }
 
 Status Decider::TimeOut(const DueTimer& timer) {
@@ -323,7 +396,12 @@ StatusOr<JobReference> Decider::CreateJob(const CreateJobRequest& r) {
     return ResourceAlreadyExists("jobId: a job " + Quoted(r.job_id) + " already exists (" +
                                  JobArn(context_, r.job_id) + ")");
   }
-  JOBLEDGER_ASSIGN_OR_RETURN(std::vector<PlannedExecution> entries, Resolve(r.targets));
+  // A rollout plans every thing up front; otherwise the fan-out reads the groups as it
+  // goes (FanOut), a chunk at a time.
+  std::vector<PlannedExecution> entries;
+  if (r.job_executions_rollout_config) {
+    JOBLEDGER_ASSIGN_OR_RETURN(entries, Resolve(r.targets));
+  }
   JobCreated created;
   created.job_id = r.job_id;
   created.targets = r.targets;
@@ -341,9 +419,7 @@ StatusOr<JobReference> Decider::CreateJob(const CreateJobRequest& r) {
                                Emit(kActorRollout, create, RolloutPlanned{r.job_id, entries}));
     JOBLEDGER_RETURN_IF_ERROR(RunRolloutWindow(r.job_id, plan));
   } else {
-    for (const PlannedExecution& e : entries) {
-      JOBLEDGER_RETURN_IF_ERROR(Queue(r.job_id, e.thing_name, e.target, create, kActorRollout).status());
-    }
+    JOBLEDGER_RETURN_IF_ERROR(FanOut(r.job_id, create, &fan_out_more_));
   }
   JOBLEDGER_RETURN_IF_ERROR(CheckCompletion(r.job_id, create));
   return JobReference{JobArn(context_, r.job_id), r.job_id, r.description};

@@ -45,12 +45,18 @@ class Decider {
   StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(const UpdateJobExecutionRequest& r);
   StatusOr<StartNextPendingJobExecutionResponse> StartNext(
       const StartNextPendingJobExecutionRequest& r);
+  // The next chunk of a job's unfinished fan-out (JobState::fanout_pending); nothing
+  // when it is finished or the job stopped. Sets *more when another chunk follows.
+  Status ContinueFanOut(std::string_view job_id, bool* more);
   Status AddThingToThingGroup(const ThingGroupMembershipRequest& r);
   Status RemoveThingFromThingGroup(const ThingGroupMembershipRequest& r);
   Status DeleteThing(const DeleteThingRequest& r);
   // Processes what is due at or before `now`, stopping once about `max_events` events
   // were added. Sets *more when something due remains.
   Status Advance(int64_t now, size_t max_events, bool* more);
+
+  // Whether the last CreateJob's fan-out stopped short: its next chunk is due.
+  bool fan_out_more() const { return fan_out_more_; }
 
   // The device-plane view of an execution, with its job's document.
   StatusOr<DeviceJobExecution> DeviceView(const ExecutionId& id, const ExecState& exec,
@@ -81,9 +87,16 @@ class Decider {
   Status CancelExecutions(std::string_view job_id, bool force, uint64_t cause,
                           std::string_view actor);
   Status RunRolloutWindow(std::string_view job_id, uint64_t cause);
+  // Queues the job's executions from its fan-out cursor (the first target for a new
+  // job): target by target, each group's members in key order, each thing once, at
+  // most limits.fan_out_chunk. Stopping short ends the append with a FanOutStep naming
+  // where to resume (*more); finishing a fan-out that had stopped short ends it with a
+  // FanOutStep marked done. A fan-out that fits one chunk appends no FanOutStep.
+  Status FanOut(std::string_view job_id, uint64_t cause, bool* more);
   Status TimeOut(const DueTimer& timer);
 
   AppendTxn& txn_;
+  bool fan_out_more_ = false;
   StateStore store_;
   const ValidationContext& context_;
   std::string actor_;

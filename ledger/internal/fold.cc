@@ -193,6 +193,7 @@ class Folder {
     job.force_canceled = job.force_canceled || b.force;
     job.last_updated_at = e_.recorded_at_micros;
     JOBLEDGER_RETURN_IF_ERROR(StopRollout(job, b.job_id));
+    JOBLEDGER_RETURN_IF_ERROR(StopFanOut(job, b.job_id));
     // The job stays indexed under its groups: a thing leaving one still gets its
     // pending (IN_PROGRESS) execution REMOVED. Joining checks the job's status.
     return store_.PutJob(b.job_id, job);
@@ -210,6 +211,7 @@ class Folder {
   Status On(const JobDeleted& b) {
     JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
     JOBLEDGER_RETURN_IF_ERROR(StopRollout(job, b.job_id));
+    JOBLEDGER_RETURN_IF_ERROR(StopFanOut(job, b.job_id));
     JOBLEDGER_RETURN_IF_ERROR(DropGroupTargets(job, b.job_id));
     std::vector<std::pair<ExecutionId, ExecState>> execs;
     JOBLEDGER_RETURN_IF_ERROR(store_.ForEachExecutionOfJob(
@@ -429,6 +431,32 @@ class Folder {
       if (!found) return Mismatch(e_, "skipped thing '" + thing + "' is not planned");
     }
     return store_.PutJob(b.job_id, job);
+  }
+
+  Status On(const FanOutStep& b) {
+    JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
+    if (job.status != JobStatus::kInProgress) return Mismatch(e_, "the job is not in progress");
+    if (b.done) {
+      JOBLEDGER_RETURN_IF_ERROR(StopFanOut(job, b.job_id));
+    } else {
+      if (std::find(job.targets.begin(), job.targets.end(), b.target) == job.targets.end()) {
+        return Mismatch(e_, "'" + b.target + "' is not a target of the job");
+      }
+      if (!job.fanout_pending) JOBLEDGER_RETURN_IF_ERROR(store_.PutFanOut(b.job_id));
+      job.fanout_pending = true;
+      job.fanout_target = b.target;
+      job.fanout_after = b.after;
+    }
+    return store_.PutJob(b.job_id, job);
+  }
+
+  // Ends an unfinished fan-out (it finished, or the job stopped).
+  Status StopFanOut(JobState& job, std::string_view job_id) {
+    if (!job.fanout_pending) return Status();
+    job.fanout_pending = false;
+    job.fanout_target.clear();
+    job.fanout_after.clear();
+    return store_.DeleteFanOut(job_id);
   }
 
   Status On(const UnknownEvent& b) {

@@ -29,6 +29,7 @@
 // ledger.state   'G' len groupName len thingName                  (empty) membership
 // ledger.state   'H' len thingName len groupName                  (empty) membership, by thing
 // ledger.state   'K' len thingName                                (empty) known thing
+// ledger.state   'F' len jobId                                    (empty) fan-out unfinished
 //
 // `hash` in the events family is the event's own chain hash (see hash_chain.h). An
 // event is indexed in job_stream when it names a job, and in thing_stream when it
@@ -63,6 +64,7 @@ enum class KeyPrefix : char {
   kGroupMember = 'G',
   kThingGroup = 'H',
   kThing = 'K',
+  kFanOut = 'F',
 };
 
 constexpr KeyPrefix kAllPrefixes[] = {
@@ -71,7 +73,7 @@ constexpr KeyPrefix kAllPrefixes[] = {
     KeyPrefix::kJob,        KeyPrefix::kExecution,      KeyPrefix::kPending,
     KeyPrefix::kDeadline,   KeyPrefix::kRolloutDue,     KeyPrefix::kPlanned,
     KeyPrefix::kPlannedByThing, KeyPrefix::kGroupTarget, KeyPrefix::kGroupMember,
-    KeyPrefix::kThingGroup, KeyPrefix::kThing};
+    KeyPrefix::kThingGroup, KeyPrefix::kThing,          KeyPrefix::kFanOut};
 
 constexpr bool PrefixesDistinct() {
   constexpr size_t n = sizeof(kAllPrefixes) / sizeof(kAllPrefixes[0]);

@@ -80,8 +80,8 @@ Status RocksEventLog::FlushIfWalPastLimits(
   return Status();
 }
 
-Status RocksEventLog::PayLevel0Debt(rocksdb::ColumnFamilyHandle* family, Clock::time_point deadline,
-                                    bool* done) {
+Status RocksEventLog::PayLevel0Debt(rocksdb::ColumnFamilyHandle* family, MaintainAt when,
+                                    Clock::time_point deadline, bool* done) {
   *done = false;
   const size_t trigger = static_cast<size_t>(std::max(cf_options_.level0_file_num_compaction_trigger, 1));
   for (;;) {
@@ -94,6 +94,7 @@ Status RocksEventLog::PayLevel0Debt(rocksdb::ColumnFamilyHandle* family, Clock::
     std::vector<std::string> inputs;
     size_t level0 = 0;
     size_t small = 0;
+    uint64_t input_bytes = 0;
     bool busy = false;
     for (const rocksdb::LevelMetaData& level : meta.levels) {
       for (const rocksdb::SstFileMetaData& f : level.files) {
@@ -105,10 +106,19 @@ Status RocksEventLog::PayLevel0Debt(rocksdb::ColumnFamilyHandle* family, Clock::
           continue;
         }
         inputs.push_back(f.name);
+        input_bytes += f.size;
         busy |= f.being_compacted;
       }
     }
     if (level0 < trigger && small < trigger) {
+      *done = true;
+      return Status();
+    }
+    if (when == MaintainAt::kOpen && (busy || input_bytes > kOpenDebtBytes)) {
+      // Not the debt of short-lived writers that died before their close (a few small
+      // files): a long-running writer's level 0, which RocksDB's own background
+      // compaction (already running, when busy) and the close take care of. Paying it
+      // here would hold up the open by seconds.
       *done = true;
       return Status();
     }
@@ -188,7 +198,7 @@ Status RocksEventLog::Maintain(MaintainAt when) {
   JOBLEDGER_RETURN_IF_ERROR(FlushIfWalPastLimits(wals, all));
   for (const auto& family : all) {
     bool done = false;
-    JOBLEDGER_RETURN_IF_ERROR(PayLevel0Debt(family.get(), deadline, &done));
+    JOBLEDGER_RETURN_IF_ERROR(PayLevel0Debt(family.get(), when, deadline, &done));
     if (!done) {
       rocksdb::Log(rocksdb::InfoLogLevel::WARN_LEVEL, db_->GetDBOptions().info_log,
                    "jobledger: %s: the compaction budget of %lld ms ran out at '%s'; the next "

@@ -52,6 +52,10 @@ inline constexpr size_t kInfoLogFiles = 4;
 // Opening a secondary beside a compacting writer: attempts before kUnavailable.
 inline constexpr int kSecondaryOpenAttempts = 5;
 inline constexpr size_t kInfoLogFileBytes = size_t{1} << 20;
+// An open pays a family's level-0 debt only when its files add up to at most this
+// (short-lived writers' small flushes); more is a long-running writer's, left to
+// RocksDB's background compaction and the close.
+inline constexpr uint64_t kOpenDebtBytes = uint64_t{32} << 20;
 // Where IngestRows writes its table files before RocksDB takes them in.
 inline constexpr std::string_view kIngestFolder = "ingest";
 
@@ -298,8 +302,9 @@ class RocksEventLog final : public EventLog {
                               const std::vector<std::shared_ptr<rocksdb::ColumnFamilyHandle>>& all);
   // Compacts level 0 and the small files of level 1 of `family` into level 1 while
   // either holds trigger files or more and `deadline` has not passed. *done: false
-  // when the budget ran out first.
-  Status PayLevel0Debt(rocksdb::ColumnFamilyHandle* family,
+  // when the budget ran out first. At open, only debt of at most kOpenDebtBytes that
+  // RocksDB is not compacting already.
+  Status PayLevel0Debt(rocksdb::ColumnFamilyHandle* family, MaintainAt when,
                        std::chrono::steady_clock::time_point deadline, bool* done);
   // A level-1 file smaller than this is merged into the next level-0 compaction.
   uint64_t SmallFileBytes() const { return cf_options_.target_file_size_base / 4; }

@@ -87,6 +87,12 @@ std::string EncodeJobState(const JobState& j) {
   w.I64(j.rollout_notified);
   w.I64(j.rollout_rate_step);
   w.U64(j.rollout_plan_seq);
+  // Written only while a fan-out is unfinished: other rows read as before.
+  if (j.fanout_pending) {
+    w.Bool(true);
+    w.Str(j.fanout_target);
+    w.Str(j.fanout_after);
+  }
   return w.Take();
 }
 
@@ -121,6 +127,12 @@ StatusOr<JobState> DecodeJobState(std::string_view bytes, std::string_view job_i
   j.rollout_notified = r.I64();
   j.rollout_rate_step = static_cast<int32_t>(r.I64());
   j.rollout_plan_seq = r.U64();
+  if (r.ok() && !r.AtEnd()) {
+    j.fanout_pending = r.Bool();
+    j.fanout_target = r.Str();
+    j.fanout_after = r.Str();
+    if (!j.fanout_pending) return Malformed("job '" + std::string(job_id) + "'");
+  }
   if (!r.ok() || !r.AtEnd()) return Malformed("job '" + std::string(job_id) + "'");
   return j;
 }
@@ -472,6 +484,47 @@ StatusOr<std::vector<std::string>> StateStore::MembersOfGroup(std::string_view g
   std::string prefix = PairKey(KeyPrefix::kGroupMember, group, {});
   return SecondIds(this, Scan(prefix), prefix.size());
 }
+StatusOr<std::vector<std::string>> StateStore::MembersOfGroup(std::string_view group,
+                                                              std::string_view after,
+                                                              size_t limit) const {
+  const std::string prefix = PairKey(KeyPrefix::kGroupMember, group, {});
+  std::vector<std::string> out;
+  std::unique_ptr<RowIterator> it = Scan(prefix);
+  if (after.empty()) {
+    it->SeekToFirst();
+  } else {
+    it->Seek(PairKey(KeyPrefix::kGroupMember, group, after));
+  }
+  for (; it->Valid() && out.size() < limit; it->Next()) {
+    size_t pos = prefix.size();
+    std::optional<std::string_view> thing = GetId(it->key(), &pos);
+    if (!thing || pos != it->key().size()) return Malformed("a membership key");
+    if (*thing == after) continue;
+    out.emplace_back(*thing);
+  }
+  JOBLEDGER_RETURN_IF_ERROR(it->status());
+  return out;
+}
+
+Status StateStore::PutFanOut(std::string_view job_id) {
+  return Put(PairKey(KeyPrefix::kFanOut, job_id, {}), {});
+}
+Status StateStore::DeleteFanOut(std::string_view job_id) {
+  return Delete(PairKey(KeyPrefix::kFanOut, job_id, {}));
+}
+StatusOr<std::vector<std::string>> StateStore::JobsWithFanOut() const {
+  const std::string prefix = Prefix(KeyPrefix::kFanOut);
+  std::vector<std::string> out;
+  JOBLEDGER_RETURN_IF_ERROR(ScanAll(Scan(prefix), [&](std::string_view key, std::string_view) -> StatusOr<bool> {
+    size_t pos = prefix.size();
+    std::optional<std::string_view> job = GetId(key, &pos);
+    if (!job || pos != key.size()) return Malformed("a fan-out key");
+    out.emplace_back(*job);
+    return true;
+  }));
+  return out;
+}
+
 Status StateStore::PutThing(std::string_view thing) {
   return Put(PairKey(KeyPrefix::kThing, thing, {}), {});
 }

@@ -51,6 +51,11 @@ struct JobState {
   int64_t rollout_notified = 0;
   int32_t rollout_rate_step = 0;
   uint64_t rollout_plan_seq = 0;  // the latest RolloutPlanned event
+  // A fan-out queued in chunks (FanOutStep) that has not reached every target: the
+  // target the next chunk resumes in, and the last thing of it reached.
+  bool fanout_pending = false;
+  std::string fanout_target;
+  std::string fanout_after;
 
   int64_t pending_executions() const {
     return counts[static_cast<size_t>(ExecutionStatus::kQueued)] +
@@ -169,9 +174,18 @@ class StateStore {
   StatusOr<bool> IsMember(std::string_view group, std::string_view thing) const;
   StatusOr<std::vector<std::string>> GroupsOfThing(std::string_view thing) const;
   StatusOr<std::vector<std::string>> MembersOfGroup(std::string_view group) const;
+  // At most `limit` members of a group after `after` (all from the start when empty),
+  // in name order.
+  StatusOr<std::vector<std::string>> MembersOfGroup(std::string_view group, std::string_view after,
+                                                    size_t limit) const;
   Status PutThing(std::string_view thing);
   Status DeleteThing(std::string_view thing);
   StatusOr<bool> ThingKnown(std::string_view thing) const;
+
+  // Jobs whose fan-out is unfinished (see JobState::fanout_pending).
+  Status PutFanOut(std::string_view job_id);
+  Status DeleteFanOut(std::string_view job_id);
+  StatusOr<std::vector<std::string>> JobsWithFanOut() const;
 
  private:
   StatusOr<std::optional<std::string>> Get(std::string_view key) const;

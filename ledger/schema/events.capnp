@@ -228,6 +228,16 @@ struct RolloutStep {
                                # target of a CONTINUOUS job before their window
 }
 
+# A job's fan-out over many things is queued in chunks, each an append of its own: this
+# event ends a chunk (its ExecutionQueued events come before it, caused by the job's
+# JobCreated) and says where the next one resumes, or that the fan-out is done.
+struct FanOutStep {
+  jobId @0 :Text;
+  target @1 :Text;    # the target ARN the next chunk resumes in ("" when done)
+  after @2 :Text;     # the last thing of that target this chunk reached ("" = from the start)
+  done @3 :Bool;      # every target was reached: no chunk follows
+}
+
 struct Event {
   sequence @0 :UInt64;
   recordedAt @1 :Int64;        # microseconds since the epoch; never decreases
@@ -255,5 +265,6 @@ struct Event {
     thingDeleted @21 :ThingDeleted;
     rolloutPlanned @22 :RolloutPlanned;
     rolloutStep @23 :RolloutStep;
+    fanOutStep @24 :FanOutStep;
   }
 }

@@ -136,6 +136,8 @@ void Ack(const std::string& rid, const Status& s) {
   }
 }
 
+uint64_t g_fanout_chunks = 0;
+
 void CrashHook(const char* point) {
   const std::string_view p(point);
   uint64_t n = 0;
@@ -148,6 +150,9 @@ void CrashHook(const char* point) {
   } else if (p == "import.after_chunk") {
     n = ++g_import_chunks;
     Report("I " + std::to_string(n));
+  } else if (p == "fanout.next_chunk") {
+    n = ++g_fanout_chunks;
+    Report("N " + std::to_string(n));
   } else if (p.rfind("maintain.", 0) == 0) {
     n = ++g_maintain_points[std::string(p)];
     Report("M " + std::string(p) + " " + std::to_string(n));
@@ -533,6 +538,40 @@ int RunOnce(const Options& o) {
   return 0;
 }
 
+// A job over a group of 10 things, queued in chunks of 3 (the crash hook kills the
+// process on the way, at a chunk or a write); then waits for the fan-out to end.
+int RunFanOut(const Options& o) {
+  LedgerOptions options;
+  options.sync = true;
+  options.limits.fan_out_chunk = 3;
+  auto opened = Ledger::Open(options, o.dir);
+  if (!opened.ok()) Fatal("Ledger::Open: " + opened.status().ToString());
+  std::unique_ptr<Ledger> ledger = std::move(opened).value();
+  for (int i = 0; i < 10; ++i) {
+    Status s = ledger->AddThingToThingGroup(RequestContext{"user:crash", ""},
+                                            ThingGroupMembershipRequest{"fleet", "dev-" + std::to_string(i)});
+    if (!s.ok()) Fatal("join: " + s.ToString());
+  }
+  CreateJobRequest create;
+  create.job_id = "big";
+  create.targets = {"arn:aws:iot:us-east-1:123456789012:thinggroup/fleet"};
+  create.document = R"({"operation":"install"})";
+  StatusOr<JobReference> created = ledger->CreateJob(RequestContext{"user:crash", "create-big"}, create);
+  if (!created.ok()) Fatal("create: " + created.status().ToString());
+  Report("C");
+  // Each command waits for at most one chunk queued before it.
+  for (int i = 0; i < 20; ++i) {
+    StatusOr<std::optional<JobStateView>> job = ledger->GetJobState("big");
+    if (!job.ok()) Fatal("read: " + job.status().ToString());
+    if (!job->has_value() || !(*job)->fan_out_pending) break;
+    Status s = ledger->AddThingToThingGroup(RequestContext{"user:crash", ""},
+                                            ThingGroupMembershipRequest{"idle", "idler"});
+    if (!s.ok()) Fatal("idle: " + s.ToString());
+  }
+  Report("X");
+  return 0;
+}
+
 int RunOpen(const Options& o) {
   LedgerOptions options;
   auto opened = Ledger::Open(options, o.dir);
@@ -607,6 +646,7 @@ int main(int argc, char** argv) {
   if (o.mode == "import") return RunImport(o);
   if (o.mode == "hold") return RunHold(o);
   if (o.mode == "open") return RunOpen(o);
+  if (o.mode == "fanout") return RunFanOut(o);
   if (o.mode == "once") return RunOnce(o);
   Report("F unknown mode " + o.mode);
   return 4;

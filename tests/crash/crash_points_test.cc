@@ -7,6 +7,8 @@
 //   import.after_chunk   the ledger holds exactly the chunks imported, a valid prefix of
 //                        the source; a second import is refused (it needs an empty
 //                        ledger) and redoing it into an empty ledger gives the source;
+//   fanout.next_chunk    (and append.after_write during a chunked fan-out) the next open
+//                        resumes the fan-out; each thing is queued once;
 //   a rebuild            the registry names the old family, or the new one once switched;
 //                        the other is dropped at the next open; writers went on meanwhile.
 
@@ -66,6 +68,69 @@ void CrashAtWritePoint(bool ledger, const std::string& point, uint64_t nth) {
   std::cout << "[ point    ] " << point << " #" << nth << ": in-flight group of "
             << trace.groups.back().rids.size() << " appends " << trace.groups.back().range
             << ", recovered head " << recovered.events << "\n";
+}
+
+// A fan-out queued in chunks (LedgerLimits::fan_out_chunk) killed between chunks, or
+// right after a chunk's write before it was acknowledged: the next open resumes it from
+// the job's cursor, and every thing gets exactly one execution.
+TEST(CrashFanOutTest, AKilledFanOutResumesAtTheNextOpenAndQueuesEachThingOnce) {
+  // 10 joins and the CreateJob are the first 11 writes; 12 and 13 are chunks 2 and 3.
+  for (const auto& [point, nth] : std::vector<std::pair<std::string, int>>{
+           {"fanout.next_chunk", 1}, {"fanout.next_chunk", 2}, {"append.after_write", 12},
+           {"append.after_write", 13}}) {
+    SCOPED_TRACE(point + " #" + std::to_string(nth));
+    TempDir dir;
+    Child child({"fanout", dir.Sub("ledger"), "crash=" + point, "nth=" + std::to_string(nth)});
+    ASSERT_TRUE(child.started()) << child.error();
+    std::string line;
+    bool finished = false;
+    while (child.NextLine(&line)) finished = finished || line == "X";
+    const int status = child.Wait();
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "the child did not die at the point: " << DescribeWaitStatus(status);
+    ASSERT_FALSE(finished);
+    {
+      // The kill cut the fan-out short.
+      EventLogOptions read_only;
+      auto log = EventLog::Open(read_only, dir.Sub("ledger"), OpenMode::kReadOnly);
+      ASSERT_TRUE(log.ok()) << log.status().ToString();
+      int queued = 0;
+      for (auto c = (*log)->NewCursor(); c->state() == EventCursor::State::kPositioned; c->Next()) {
+        queued += std::holds_alternative<ExecutionQueued>(c->event().body);
+      }
+      EXPECT_LT(queued, 10);
+      EXPECT_GE(queued, 3);
+    }
+
+    LedgerOptions options;
+    options.limits.fan_out_chunk = 3;
+    auto opened = Ledger::Open(options, dir.Sub("ledger"));
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    std::unique_ptr<Ledger> ledger = std::move(opened).value();
+    for (int i = 0; i < 20; ++i) {
+      auto job = ledger->GetJobState("big");
+      ASSERT_TRUE(job.ok() && job->has_value());
+      if (!(*job)->fan_out_pending) break;
+      ASSERT_TRUE(ledger->AddThingToThingGroup(RequestContext{"user:check", ""}, {"idle", "checker"}).ok());
+    }
+    auto job = ledger->GetJobState("big");
+    ASSERT_TRUE(job.ok() && job->has_value());
+    EXPECT_FALSE((*job)->fan_out_pending);
+    EXPECT_EQ((*job)->count(ExecutionStatus::kQueued), 10);
+    int queued = 0, done = 0;
+    for (auto c = ledger->log().NewCursor(); c->state() == EventCursor::State::kPositioned; c->Next()) {
+      queued += std::holds_alternative<ExecutionQueued>(c->event().body);
+      if (const auto* f = std::get_if<FanOutStep>(&c->event().body)) done += f->done;
+    }
+    EXPECT_EQ(queued, 10);
+    EXPECT_EQ(done, 1);
+    auto check = ledger->CheckState();
+    ASSERT_TRUE(check.ok()) << check.status().ToString();
+    EXPECT_TRUE(check->ok()) << check->differences.front();
+    StatusOr<VerifyResult> verified = ledger->log().Verify();
+    ASSERT_TRUE(verified.ok());
+    EXPECT_TRUE(verified->ok()) << verified->detail;
+  }
 }
 
 struct WritePointCase {

@@ -1,0 +1,369 @@
+// A job's fan-out over more things than LedgerLimits::fan_out_chunk is queued in
+// chunks, each an append of its own ending with a FanOutStep. These tests use chunks
+// of 3 over groups of 10 and hold the writer with a decide step that waits, so the
+// order of appends is fixed without sleeping.
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ledger/ledger.h"
+#include "tests/ledger/ledger_test_util.h"
+
+namespace jobledger::testing {
+namespace {
+
+constexpr size_t kChunk = 3;
+constexpr int kThings = 10;
+
+class FanOutTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    ledger_.reset();
+    LedgerOptions options;
+    options.clock = &clock_;
+    options.sync = false;
+    options.limits.fan_out_chunk = kChunk;
+    auto opened = Ledger::Open(options, dir_.path() + "/ledger");
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    ledger_ = std::move(opened).value();
+  }
+
+  void Fleet(const std::string& group, int things) {
+    for (int i = 0; i < things; ++i) {
+      Status s = ledger_->AddThingToThingGroup(As("user:ops"), {group, Thing(i)});
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+  }
+  static std::string Thing(int i) { return "dev-" + std::to_string(i); }
+
+  // Holds the writer: appends submitted until Release() are decided after it, in order.
+  void Hold() {
+    held_ = true;
+    ledger_->log().AppendAsync(
+        AppendOptions{},
+        [this](AppendTxn&) {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [&] { return !held_; });
+          return Status();
+        },
+        nullptr);
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held_ = false;
+    }
+    cv_.notify_all();
+  }
+
+  // Submits a CreateJob without waiting; the future gets its answer.
+  std::future<StatusOr<JobReference>> SubmitCreate(const CreateJobRequest& r, const std::string& request_id = "") {
+    auto promise = std::make_shared<std::promise<StatusOr<JobReference>>>();
+    auto future = promise->get_future();
+    Status s = ledger_->SubmitCreateJob(As("user:ops", request_id), r,
+                                        [promise](StatusOr<JobReference> ref) { promise->set_value(std::move(ref)); });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return future;
+  }
+
+  // Submits a device's update of job "big" without waiting.
+  std::future<StatusOr<UpdateJobExecutionResponse>> SubmitUpdate(const std::string& thing, ExecutionStatus status) {
+    auto promise = std::make_shared<std::promise<StatusOr<UpdateJobExecutionResponse>>>();
+    auto future = promise->get_future();
+    Status s = ledger_->SubmitUpdateJobExecution(
+        As("thing:" + thing), Update("big", thing, status),
+        [promise](StatusOr<UpdateJobExecutionResponse> u) { promise->set_value(std::move(u)); });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return future;
+  }
+
+  // Lets the chunks run: each blocking command waits behind the chunk queued before
+  // it, so at most one chunk per call; stops once the fan-out is done.
+  void DrainFanOut(const std::string& job) {
+    for (int i = 0; i < kThings + 2; ++i) {
+      auto j = ledger_->GetJobState(job);
+      ASSERT_TRUE(j.ok()) << j.status().ToString();
+      if (!j->has_value() || !(*j)->fan_out_pending) return;
+      Status s = ledger_->AddThingToThingGroup(As("user:ops"), {"idle", "idler"});
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+    FAIL() << "the fan-out of " << job << " did not finish";
+  }
+
+  JobStateView Job(const std::string& job = "big") {
+    auto j = ledger_->GetJobState(job);
+    EXPECT_TRUE(j.ok() && j->has_value()) << "no job " << job;
+    return j.ok() && j->has_value() ? **j : JobStateView{};
+  }
+
+  void MustSucceed(const std::string& thing) {
+    auto u = ledger_->UpdateJobExecution(As("thing:" + thing), Update("big", thing, ExecutionStatus::kSucceeded));
+    ASSERT_TRUE(u.ok()) << thing << ": " << u.status().ToString();
+  }
+
+  std::vector<Event> Events() {
+    std::vector<Event> out;
+    for (auto c = ledger_->log().NewCursor(); c->state() == EventCursor::State::kPositioned; c->Next()) {
+      out.push_back(c->event());
+    }
+    return out;
+  }
+
+  int Count(EventKind kind, const std::string& job) {
+    int n = 0;
+    for (const Event& e : Events()) n += KindOf(e.body) == kind && JobIdOf(e.body) == job;
+    return n;
+  }
+
+  void ExpectStateIsTheFoldOfTheLog() {
+    auto check = ledger_->CheckState();
+    ASSERT_TRUE(check.ok()) << check.status().ToString();
+    EXPECT_TRUE(check->differences.empty()) << check->differences.size() << " differ, first: "
+                                            << (check->differences.empty() ? "" : check->differences.front());
+  }
+
+  TempDir dir_;
+  ManualClock clock_{kT0};
+  std::unique_ptr<Ledger> ledger_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+};
+
+TEST_F(FanOutTest, AGroupBeyondOneChunkIsQueuedInChunksOfItsOwnEachAnAppend) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+  ASSERT_TRUE(ledger_->CreateJob(As("user:ops"), NewJob("big", {GroupArnOf("fleet")})).ok());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  const JobStateView job = Job();
+  EXPECT_EQ(job.count(ExecutionStatus::kQueued), kThings);
+  EXPECT_FALSE(job.fan_out_pending);
+  // ceil(10 / 3) = 4 chunks: three stop short, the last one is marked done.
+  std::vector<uint64_t> step_at;
+  std::vector<bool> done;
+  int queued_since_step = 0;
+  for (const Event& e : Events()) {
+    if (JobIdOf(e.body) != "big") continue;
+    if (const auto* q = std::get_if<ExecutionQueued>(&e.body)) {
+      EXPECT_EQ(q->target, GroupArnOf("fleet"));
+      ++queued_since_step;
+    }
+    if (const auto* f = std::get_if<FanOutStep>(&e.body)) {
+      step_at.push_back(e.sequence);
+      done.push_back(f->done);
+      EXPECT_LE(queued_since_step, static_cast<int>(kChunk));
+      queued_since_step = 0;
+      EXPECT_EQ(e.cause, job.created_sequence) << "a chunk is caused by the job's creation";
+    }
+  }
+  ASSERT_EQ(step_at.size(), 4u);
+  EXPECT_EQ(done, (std::vector<bool>{false, false, false, true}));
+  // Each thing once, every execution number 1.
+  for (int i = 0; i < kThings; ++i) {
+    auto e = ledger_->GetExecutionState("big", Thing(i));
+    ASSERT_TRUE(e.ok() && e->has_value()) << Thing(i);
+    EXPECT_EQ((*e)->execution_number, 1);
+  }
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, AwaitFanOutsReturnsOnceEveryChunkIsQueued) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+  ASSERT_TRUE(ledger_->CreateJob(As("user:ops"), NewJob("big", {GroupArnOf("fleet")})).ok());
+  ASSERT_TRUE(ledger_->AwaitFanOuts().ok());
+  EXPECT_FALSE(Job().fan_out_pending);
+  EXPECT_EQ(Job().count(ExecutionStatus::kQueued), kThings);
+  // Nothing running: it returns at once.
+  EXPECT_TRUE(ledger_->AwaitFanOuts().ok());
+}
+
+TEST_F(FanOutTest, AJobWithinOneChunkAppendsNoFanOutStep) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("small", static_cast<int>(kChunk)));
+  ASSERT_TRUE(ledger_->CreateJob(As("user:ops"), NewJob("fits", {GroupArnOf("small")})).ok());
+  EXPECT_EQ(Count(EventKind::kFanOutStep, "fits"), 0);
+  EXPECT_FALSE(Job("fits").fan_out_pending);
+  EXPECT_EQ(Job("fits").count(ExecutionStatus::kQueued), static_cast<int64_t>(kChunk));
+}
+
+TEST_F(FanOutTest, OtherCommandsRunBetweenChunks) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+  // Submitted when CreateJob is answered (on the writer, right after its first chunk
+  // committed and the second was queued): it runs after the second chunk, before the
+  // third, instead of waiting for the whole fan-out.
+  std::promise<Status> joined;
+  ASSERT_TRUE(ledger_
+                  ->SubmitCreateJob(As("user:ops"), NewJob("big", {GroupArnOf("fleet")}),
+                                    [&](StatusOr<JobReference> ref) {
+                                      EXPECT_TRUE(ref.ok()) << ref.status().ToString();
+                                      Status s = ledger_->SubmitAddThingToThingGroup(
+                                          As("user:ops"), {"other", "bystander"},
+                                          [&](Status done) { joined.set_value(done); });
+                                      EXPECT_TRUE(s.ok()) << s.ToString();
+                                    })
+                  .ok());
+  ASSERT_TRUE(joined.get_future().get().ok());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  uint64_t bystander = 0;
+  std::vector<uint64_t> steps;
+  for (const Event& e : Events()) {
+    if (const auto* m = std::get_if<ThingAddedToGroup>(&e.body); m && m->thing_name == "bystander") bystander = e.sequence;
+    if (std::holds_alternative<FanOutStep>(e.body)) steps.push_back(e.sequence);
+  }
+  ASSERT_EQ(steps.size(), 4u);
+  EXPECT_GT(bystander, steps[1]);
+  EXPECT_LT(bystander, steps[2]) << "the other command waited for more than one chunk";
+}
+
+TEST_F(FanOutTest, BetweenChunksCountersAgreeAndTheSnapshotJobDoesNotComplete) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+  Hold();
+  auto created = SubmitCreate(NewJob("big", {GroupArnOf("fleet")}));
+  // Decided in the same group, right after the first chunk: its three executions end.
+  std::vector<std::future<StatusOr<UpdateJobExecutionResponse>>> done;
+  for (int i = 0; i < static_cast<int>(kChunk); ++i) done.push_back(SubmitUpdate(Thing(i), ExecutionStatus::kSucceeded));
+  Release();
+  ASSERT_TRUE(created.get().ok());
+  for (auto& d : done) ASSERT_TRUE(d.get().ok());
+  // Every execution queued so far ended, but more are to come: not complete.
+  const JobStateView between = Job();
+  EXPECT_EQ(between.status, JobStatus::kInProgress);
+  int64_t total = 0;
+  for (int64_t c : between.counts) total += c;
+  EXPECT_EQ(total, between.count(ExecutionStatus::kQueued) + between.count(ExecutionStatus::kSucceeded));
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  EXPECT_EQ(Job().status, JobStatus::kInProgress);
+  for (int i = static_cast<int>(kChunk); i < kThings; ++i) {
+    ASSERT_NO_FATAL_FAILURE(MustSucceed(Thing(i)));
+  }
+  EXPECT_EQ(Job().status, JobStatus::kSucceeded);
+  // The completion follows the fan-out's last step.
+  uint64_t completed = 0, finished = 0;
+  for (const Event& e : Events()) {
+    if (std::holds_alternative<JobCompleted>(e.body)) completed = e.sequence;
+    if (const auto* f = std::get_if<FanOutStep>(&e.body); f && f->done) finished = e.sequence;
+  }
+  EXPECT_GT(completed, finished);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, AbortCriteriaWaitForTheFanOutThenFire) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+  CreateJobRequest r = NewJob("big", {GroupArnOf("fleet")});
+  r.abort_config = AbortConfig{{AbortCriteria{FailureType::kFailed, 50, 1}}};
+  Hold();
+  auto created = SubmitCreate(r);
+  std::vector<std::future<StatusOr<UpdateJobExecutionResponse>>> failed;
+  for (int i = 0; i < static_cast<int>(kChunk); ++i) failed.push_back(SubmitUpdate(Thing(i), ExecutionStatus::kFailed));
+  Release();
+  ASSERT_TRUE(created.get().ok());
+  for (auto& f : failed) ASSERT_TRUE(f.get().ok());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  // The criteria were met by the first chunk's failures, but only the last chunk
+  // checks them (the log shows the cancel after the fan-out's end): 3 of 3 failed.
+  const JobStateView after = Job();
+  EXPECT_EQ(after.status, JobStatus::kCanceled);
+  EXPECT_EQ(after.count(ExecutionStatus::kQueued), 0);
+  uint64_t canceled = 0, finished = 0;
+  for (const Event& e : Events()) {
+    if (std::holds_alternative<JobCanceled>(e.body)) {
+      canceled = e.sequence;
+      EXPECT_EQ(e.actor, "system:abort");
+    }
+    if (const auto* f = std::get_if<FanOutStep>(&e.body); f && f->done) finished = e.sequence;
+  }
+  EXPECT_GT(canceled, finished);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, ACancelDuringTheFanOutStopsTheRemainingChunks) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+  Hold();
+  auto created = SubmitCreate(NewJob("big", {GroupArnOf("fleet")}));
+  auto promise = std::make_shared<std::promise<StatusOr<JobReference>>>();
+  auto canceled = promise->get_future();
+  CancelJobRequest cancel;
+  cancel.job_id = "big";
+  ASSERT_TRUE(ledger_->SubmitCancelJob(As("user:ops"), cancel,
+                                       [promise](StatusOr<JobReference> r) { promise->set_value(std::move(r)); })
+                  .ok());
+  Release();
+  ASSERT_TRUE(created.get().ok());
+  ASSERT_TRUE(canceled.get().ok());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  const JobStateView job = Job();
+  EXPECT_EQ(job.status, JobStatus::kCanceled);
+  EXPECT_FALSE(job.fan_out_pending);
+  EXPECT_EQ(job.count(ExecutionStatus::kCanceled), static_cast<int64_t>(kChunk));
+  EXPECT_EQ(Count(EventKind::kExecutionQueued, "big"), static_cast<int>(kChunk)) << "a chunk ran after the cancel";
+  EXPECT_EQ(Count(EventKind::kFanOutStep, "big"), 1);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, ARetriedCreateJobInTheMiddleOfItsFanOutIsADuplicate) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+  Hold();
+  auto first = SubmitCreate(NewJob("big", {GroupArnOf("fleet")}), "create-big-1");
+  auto again = SubmitCreate(NewJob("big", {GroupArnOf("fleet")}), "create-big-1");
+  Release();
+  ASSERT_TRUE(first.get().ok());
+  StatusOr<JobReference> retried = again.get();
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+  EXPECT_EQ(retried->job_id, "big");
+  // Once more, after another chunk.
+  ASSERT_TRUE(ledger_->AddThingToThingGroup(As("user:ops"), {"idle", "idler"}).ok());
+  StatusOr<JobReference> late = ledger_->CreateJob(As("user:ops", "create-big-1"), NewJob("big", {GroupArnOf("fleet")}));
+  ASSERT_TRUE(late.ok()) << late.status().ToString();
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  EXPECT_EQ(Count(EventKind::kJobCreated, "big"), 1);
+  EXPECT_EQ(Count(EventKind::kExecutionQueued, "big"), kThings);
+  int finished = 0;
+  for (const Event& e : Events()) {
+    if (const auto* f = std::get_if<FanOutStep>(&e.body); f && f->done) ++finished;
+  }
+  EXPECT_EQ(finished, 1);
+}
+
+// Closing while chunks are queued: the writer finishes what is queued and submits no
+// further chunk; the next open resumes from the cursor. (A kill between chunks is in
+// tests/crash/crash_points_test.cc.)
+TEST_F(FanOutTest, AFanOutCutShortByACloseResumesAtTheNextOpenAndIsNeverDoneTwice) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+  Hold();
+  auto created = SubmitCreate(NewJob("big", {GroupArnOf("fleet")}));
+  Release();
+  ASSERT_TRUE(created.get().ok());
+  ledger_.reset();
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  EXPECT_EQ(Job().count(ExecutionStatus::kQueued), kThings);
+  EXPECT_EQ(Count(EventKind::kExecutionQueued, "big"), kThings);
+  // A second reopen finds nothing left to do.
+  ledger_.reset();
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(ledger_->AddThingToThingGroup(As("user:ops"), {"idle", "idler-2"}).ok());
+  EXPECT_EQ(Count(EventKind::kExecutionQueued, "big"), kThings);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, ThingsInSeveralTargetsAreQueuedOnceAcrossChunks) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("a", kThings));
+  ASSERT_NO_FATAL_FAILURE(Fleet("b", kThings / 2));  // dev-0..dev-4: in both
+  ASSERT_TRUE(ledger_->AddThingToThingGroup(As("user:ops"), {"b", "only-b"}).ok());
+  ASSERT_TRUE(ledger_
+                  ->CreateJob(As("user:ops"), NewJob("both", {GroupArnOf("a"), ThingArnOf("dev-1"),
+                                                              GroupArnOf("b"), ThingArnOf("solo")}))
+                  .ok());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("both"));
+  EXPECT_EQ(Job("both").count(ExecutionStatus::kQueued), kThings + 2);  // + only-b, solo
+  EXPECT_EQ(Count(EventKind::kExecutionQueued, "both"), kThings + 2);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+}  // namespace
+}  // namespace jobledger::testing

@@ -75,9 +75,13 @@ class LedgerImpl final : public Ledger {
     context_.account_id = options.account_id;
     context_.limits = options.limits;
   }
-  // The log, destroyed after this body, finishes the appends queued before it closes;
+  // Closing the log finishes the appends queued before it (their callbacks use this
+  // object's members, so the log goes first); no further fan-out chunk is queued, and
   // an unfinished fan-out goes on at the next open.
-  ~LedgerImpl() override { BeginClose(); }
+  ~LedgerImpl() override {
+    BeginClose();
+    log_.reset();
+  }
 
   // Folds the whole log into `family` (which must be empty), in chunks.
   Status FoldLogInto(FamilyId family, uint64_t* folded) {
@@ -204,10 +208,6 @@ class LedgerImpl final : public Ledger {
     return ref;
   }
 
-  // Submits the next chunk of a job's unfinished fan-out, and when it commits the one
-  // after it: other commands queued meanwhile run between chunks. Not once the ledger
-  // is closing (the next open resumes it). A chunk that fails leaves the fan-out's
-  // cursor where it was: the next open resumes from there.
   // A chain is one job's chunks, one after another; AwaitFanOuts waits for none to run.
   void ChainStarted() {
     internal::MutexLock lock(&fanout_mu_);
@@ -230,7 +230,11 @@ class LedgerImpl final : public Ledger {
     return log_->failure();
   }
 
-  // Within a chain (ChainStarted before its first call).
+  // Submits the next chunk of a job's unfinished fan-out, and when it commits the one
+  // after it: other commands queued meanwhile run between chunks. Not once the ledger
+  // is closing (the next open resumes it). A chunk that fails leaves the fan-out's
+  // cursor where it was: the next open resumes from there. Within a chain
+  // (ChainStarted before the first call).
   void ScheduleFanOut(std::string job_id) {
     if (closing_.load(std::memory_order_acquire)) return ChainEnded();
     testing::CrashPoint("fanout.next_chunk");

@@ -173,12 +173,23 @@ class LedgerImpl final : public Ledger {
       done(std::move(valid));
       return Status();
     }
+    // Whether a CreateJob's fan-out stopped short of its targets: the rest follows in
+    // chunks, queued once this append commits.
+    auto more = std::make_shared<bool>(false);
     return Submit<JobReference>(
         std::move(context),
-        [request = std::move(request), method](Decider& d) { return (d.*method)(request); },
-        [this, done = std::move(done)](StatusOr<std::pair<JobReference, AppendResult>> r) {
+        [request = std::move(request), method, more](Decider& d) {
+          StatusOr<JobReference> ref = (d.*method)(request);
+          *more = d.fan_out_more();
+          return ref;
+        },
+        [this, done = std::move(done), more](StatusOr<std::pair<JobReference, AppendResult>> r) {
           if (!r.ok()) return done(r.status());
           if (r->second.duplicate) return done(ReferenceFromLog(r->second));
+          if (*more) {
+            ChainStarted();
+            ScheduleFanOut(r->first.job_id);
+          }
           done(std::move(r->first));
         },
         admission);
@@ -268,32 +279,8 @@ class LedgerImpl final : public Ledger {
 
   Status SubmitCreateJob(RequestContext context, CreateJobRequest request, Done<JobReference> done,
                          Admission admission) override {
-    Status valid = Validate(request, context_);
-    if (!valid.ok()) {
-      done(std::move(valid));
-      return Status();
-    }
-    // Whether the fan-out stopped short of its targets: the rest follows in chunks.
-    auto more = std::make_shared<bool>(false);
-    std::string job_id = request.job_id;
-    return Submit<JobReference>(
-        std::move(context),
-        [request = std::move(request), more](Decider& d) -> StatusOr<JobReference> {
-          StatusOr<JobReference> ref = d.CreateJob(request);
-          *more = d.fan_out_more();
-          return ref;
-        },
-        [this, done = std::move(done), more, job_id = std::move(job_id)](
-            StatusOr<std::pair<JobReference, AppendResult>> r) {
-          if (!r.ok()) return done(r.status());
-          if (r->second.duplicate) return done(ReferenceFromLog(r->second));
-          if (*more) {
-            ChainStarted();
-            ScheduleFanOut(job_id);
-          }
-          done(std::move(r->first));
-        },
-        admission);
+    return SubmitReference(std::move(context), std::move(request), std::move(done), admission,
+                           &Decider::CreateJob);
   }
   Status SubmitUpdateJob(RequestContext context, UpdateJobRequest request, DoneStatus done,
                          Admission admission) override {

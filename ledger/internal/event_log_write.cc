@@ -1,31 +1,19 @@
 // EventLog, writing: validation of appends, group commit (the queue, the writer
-// thread, one decide step per append inside a group, one WriteBatch per group), rows
-// written outside appends (WriteRows) and ingested as table files (IngestRows).
+// thread, one decide step per append inside a group, one WriteBatch per group), and
+// rows written outside appends (WriteRows). Rows ingested as table files are in
+// event_log_ingest.cc.
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
-#include <rocksdb/cache.h>
-#include <rocksdb/env.h>
-#include <rocksdb/filter_policy.h>
-#include <rocksdb/table.h>
-#include <rocksdb/sst_file_writer.h>
-#include <unistd.h>
-
 #include <time.h>
-
-#include <cstdarg>
 
 #include <algorithm>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <memory_resource>
 #include <mutex>
-#include <set>
-#include <shared_mutex>
-#include <thread>
 
 #include "ledger/internal/codec.h"
 #include "ledger/internal/hash_chain.h"
@@ -137,8 +125,9 @@ struct GroupState {
 
 // The transaction of one append inside a group. Its events go into the group's
 // WriteBatch after a save point, so a rejection rolls back this append alone; its rows
-// are kept apart until Commit() (its reads see its own writes, then the group's, then
-// the stored rows) and reach the batch once, when the group is written.
+// go straight into the group's rows, with what they replaced kept so Rollback() can
+// restore it (its reads see the group's rows, its own among them, over the stored
+// rows), and reach the batch once, when the group is written.
 class RocksTxn final : public AppendTxn {
  public:
   RocksTxn(RocksEventLog* log, GroupState* group, int64_t now, int64_t clamped_from,
@@ -724,163 +713,6 @@ Status RocksEventLog::WriteRows(const std::function<Status(RowTxn&)>& fill,
   wo.sync = durability == Durability::kSync || (durability == Durability::kDefault && sync_);
   return internal::FromRocks(internal::InsideRocksDbWrite([&] { return db_->Write(wo, &group.batch); }),
                              "writing rows to '" + path_ + "'");
-}
-
-namespace {
-
-// IngestRows' buffer: one family's rows in a map, read in place, over the stored rows.
-class BufferTxn final : public IngestTxn {
- public:
-  BufferTxn(rocksdb::DB* db, FamilyId family, std::shared_ptr<rocksdb::ColumnFamilyHandle> handle,
-            bool stored_empty, std::function<Status(FamilyId)> unknown)
-      : db_(db),
-        family_(family),
-        handle_(std::move(handle)),
-        stored_empty_(stored_empty),
-        unknown_(std::move(unknown)) {}
-
-  Status Put(FamilyId family, std::string_view key, std::string_view value) override {
-    if (!(family == family_)) return unknown_(family);
-    Set(key, value);
-    return Status();
-  }
-  Status Delete(FamilyId family, std::string_view key) override {
-    if (!(family == family_)) return unknown_(family);
-    Set(key, std::nullopt);
-    return Status();
-  }
-  StatusOr<std::optional<std::string>> Get(FamilyId family, std::string_view key) const override {
-    if (!(family == family_)) return unknown_(family);
-    auto it = rows_.find(key);
-    if (it != rows_.end()) {
-      if (!it->second) return std::optional<std::string>();
-      return std::optional<std::string>(std::string(*it->second));
-    }
-    if (stored_empty_) return std::optional<std::string>();
-    std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), handle_.get(),
-                                 rocksdb::Slice(key.data(), key.size()), &value);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(s, "reading " + handle_->GetName()));
-    return std::optional<std::string>(std::move(value));
-  }
-  std::unique_ptr<RowIterator> Scan(FamilyId family, std::string_view prefix) const override {
-    if (!(family == family_)) return internal::NewErrorRowIterator(unknown_(family));
-    std::unique_ptr<rocksdb::Iterator> base;
-    std::function<void(std::unique_ptr<rocksdb::Iterator>)> release;
-    if (!stored_empty_) {
-      if (!pool_.empty()) {
-        base = std::move(pool_.back());
-        pool_.pop_back();
-      } else {
-        base.reset(db_->NewIterator(rocksdb::ReadOptions(), handle_.get()));
-      }
-      release = [this](std::unique_ptr<rocksdb::Iterator> it) { pool_.push_back(std::move(it)); };
-    }
-    return internal::NewArenaRowIterator(std::move(base), std::string(prefix), &rows_, nullptr,
-                                         std::move(release));
-  }
-  size_t buffered_bytes() const override { return bytes_; }
-
-  const internal::ArenaRows& rows() const { return rows_; }
-  // Iterators go back to the pool, which must empty before the family's handle goes.
-  void ClearPool() { pool_.clear(); }
-
- private:
-  void Set(std::string_view key, std::optional<std::string_view> value) {
-    std::optional<std::pmr::string> stored;
-    if (value) stored.emplace(*value, &arena_);
-    auto it = rows_.find(key);
-    if (it == rows_.end()) {
-      bytes_ += key.size() + (value ? value->size() : 0);
-      rows_.emplace(std::pmr::string(key, &arena_), std::move(stored));
-      return;
-    }
-    bytes_ -= it->second ? it->second->size() : 0;
-    bytes_ += value ? value->size() : 0;
-    it->second = std::move(stored);
-  }
-
-  rocksdb::DB* db_;
-  FamilyId family_;
-  std::shared_ptr<rocksdb::ColumnFamilyHandle> handle_;
-  // Nothing is stored yet (a new family): reads need not look.
-  bool stored_empty_;
-  std::function<Status(FamilyId)> unknown_;
-  // Every row's bytes and map node, released at once with the buffer. Declared
-  // before the map, so the map goes first.
-  std::pmr::monotonic_buffer_resource arena_;
-  internal::ArenaRows rows_{&arena_};
-  size_t bytes_ = 0;
-  mutable std::vector<std::unique_ptr<rocksdb::Iterator>> pool_;
-};
-
-}  // namespace
-
-Status RocksEventLog::IngestRows(FamilyId family, const std::function<Status(IngestTxn&)>& fill) {
-  namespace fs = std::filesystem;
-  if (mode_ != OpenMode::kReadWrite) {
-    return FailedPreconditionError("ledger at '" + path_ + "' is open read-only");
-  }
-  JOBLEDGER_RETURN_IF_ERROR(failure());
-  std::shared_ptr<rocksdb::ColumnFamilyHandle> h = WritableFamily(family);
-  if (h == nullptr) return UnknownFamily(family);
-  bool stored_empty = false;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), h.get()));
-    it->SeekToFirst();
-    JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(it->status(), "reading " + h->GetName()));
-    stored_empty = !it->Valid();
-  }
-  BufferTxn txn(db_.get(), family, h, stored_empty,
-                [this](FamilyId f) { return UnknownFamily(f); });
-  Status filled = fill(txn);
-  txn.ClearPool();
-  JOBLEDGER_RETURN_IF_ERROR(filled);
-  if (txn.rows().empty()) return Status();
-
-  // One sorted table file, moved into the ledger by the ingestion (a crash before it
-  // leaves the file in the ingest folder, which the next read-write open clears).
-  std::error_code ec;
-  const fs::path folder = fs::path(path_) / internal::kIngestFolder;
-  fs::create_directories(folder, ec);
-  if (ec) return InternalError("creating '" + folder.string() + "': " + ec.message());
-  const std::string file = (folder / (h->GetName() + "-" + std::to_string(++ingest_files_) + ".sst")).string();
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(h.get()), h.get());
-  const std::string what = "writing rows of " + h->GetName() + " to '" + file + "'";
-  JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(writer.Open(file), what));
-  uint64_t entries = 0;
-  for (const auto& [key, value] : txn.rows()) {
-    rocksdb::Status s;
-    if (value.has_value()) {
-      s = writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value->data(), value->size()));
-      ++entries;
-    } else if (!stored_empty) {
-      s = writer.Delete(rocksdb::Slice(key.data(), key.size()));  // a new family has nothing to delete
-      ++entries;
-    }
-    if (!s.ok()) {
-      fs::remove(file, ec);
-      return internal::FromRocks(s, what);
-    }
-  }
-  // Deletes only, into an empty family: nothing to ingest (and an empty table file
-  // cannot be finished).
-  if (entries == 0) {
-    fs::remove(file, ec);
-    return Status();
-  }
-  rocksdb::Status finished = writer.Finish();
-  if (!finished.ok()) {
-    fs::remove(file, ec);
-    return internal::FromRocks(finished, what);
-  }
-  rocksdb::IngestExternalFileOptions ingest;
-  ingest.move_files = true;
-  testing::CrashPoint("ingest.before_ingest");
-  rocksdb::Status ingested = db_->IngestExternalFile(h.get(), {file}, ingest);
-  fs::remove(file, ec);  // moved (hard-linked) on success; ours to remove either way
-  return internal::FromRocks(ingested, "ingesting rows into " + h->GetName());
 }
 
 Status RocksEventLog::AddRows(GroupState& group) {

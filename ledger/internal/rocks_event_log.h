@@ -1,8 +1,9 @@
 // The RocksDB implementation of EventLog, shared by its source files, one per phase
 // (as RocksDB splits DBImpl): event_log_open.cc (options, open, head, secondary
-// catch-up), event_log_write.cc (validation, group commit, WriteRows, IngestRows),
-// event_log_read.cc (cursors, events, streams, families), verify.cc (verification),
-// maintenance.cc (flushes, compactions, storage statistics). Not installed.
+// catch-up), event_log_write.cc (validation, group commit, WriteRows),
+// event_log_ingest.cc (IngestRows), event_log_read.cc (cursors, events, streams,
+// families), verify.cc (verification), maintenance.cc (flushes, compactions, storage
+// statistics). Not installed.
 
 #ifndef JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_
 #define JOBLEDGER_LEDGER_INTERNAL_ROCKS_EVENT_LOG_H_

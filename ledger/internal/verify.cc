@@ -180,8 +180,8 @@ StatusOr<VerifyResult> RocksEventLog::Verify(const VerifyOptions& options) const
     // The chain is checked in independent ranges, in parallel: range k starts from
     // the stored hash of the event before it, which range k-1 proves. Each range stops
     // at its first problem; the lowest one is the log's first.
-    const uint64_t per_range = (total + VerifyRanges(total, options.threads) - 1) /
-                               VerifyRanges(total, options.threads);
+    const uint64_t wanted = VerifyRanges(total, options.threads);
+    const uint64_t per_range = (total + wanted - 1) / wanted;
     const uint64_t ranges = (total + per_range - 1) / per_range;  // none of them empty
     std::vector<ChainFinding> findings(ranges);
     std::atomic<uint64_t> checked{0};

@@ -402,6 +402,27 @@ std::vector<std::pair<std::string, std::string>> Rows(RowIterator& it) {
   return out;
 }
 
+// The merged view of stored rows a/1 a/3 a/5 under pending a/2 a/3 (new), a/5
+// (deleted), a/6: forwards, backwards, switching direction, seeking onto a deleted row.
+// Leaves the iterator on a/6.
+void ExpectMergedBothWays(RowIterator& it) {
+  it.SeekToFirst();
+  using Rows_t = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(Rows(it), (Rows_t{{"a/1", "storeda/1"}, {"a/2", "new2"}, {"a/3", "new3"}, {"a/6", "new6"}}));
+  it.SeekToLast();
+  EXPECT_EQ(it.key(), "a/6");
+  it.Prev();
+  EXPECT_EQ(it.key(), "a/3");
+  it.Prev();
+  EXPECT_EQ(it.key(), "a/2");
+  it.Next();
+  EXPECT_EQ(it.key(), "a/3");
+  it.SeekForPrev("a/5");  // deleted: lands on a/3
+  EXPECT_EQ(it.key(), "a/3");
+  it.Seek("a/4");  // a/5 is deleted: lands on a/6
+  EXPECT_EQ(it.key(), "a/6");
+}
+
 TEST_F(EventLogTest, TransactionCommitsRowsWithEventsAndReadsItsOwnWrites) {
   FamilyId state = log_->OpenFamily("state").value();
   StatusOr<AppendResult> r = log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
@@ -477,23 +498,7 @@ TEST_F(EventLogTest, TransactionScanMergesPendingWritesBothWays) {
                     JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/6", "new6"));
                     JOBLEDGER_RETURN_IF_ERROR(txn.Delete(f, "a/9"));       // absent anyway
                     auto it = txn.Scan(f, "a/");
-                    it->SeekToFirst();
-                    using Rows_t = std::vector<std::pair<std::string, std::string>>;
-                    EXPECT_EQ(Rows(*it), (Rows_t{{"a/1", "storeda/1"}, {"a/2", "new2"},
-                                                 {"a/3", "new3"}, {"a/6", "new6"}}));
-                    // Backwards, and switching direction in the middle.
-                    it->SeekToLast();
-                    EXPECT_EQ(it->key(), "a/6");
-                    it->Prev();
-                    EXPECT_EQ(it->key(), "a/3");
-                    it->Prev();
-                    EXPECT_EQ(it->key(), "a/2");
-                    it->Next();
-                    EXPECT_EQ(it->key(), "a/3");
-                    it->SeekForPrev("a/5");  // deleted: lands on a/3
-                    EXPECT_EQ(it->key(), "a/3");
-                    it->Seek("a/4");  // a/5 is deleted: lands on a/6
-                    EXPECT_EQ(it->key(), "a/6");
+                    ExpectMergedBothWays(*it);
                     it->Next();
                     EXPECT_FALSE(it->Valid());
                     it->SeekForPrev("a/0");
@@ -536,22 +541,7 @@ TEST_F(EventLogTest, IngestedRowsMergeWithStoredRowsAndLandAtOnce) {
                     EXPECT_EQ(txn.Get(f, "a/1").value(), std::optional<std::string>("storeda/1"));
                     EXPECT_EQ(txn.Get(f, "a/5").value(), std::nullopt);
                     auto it = txn.Scan(f, "a/");
-                    it->SeekToFirst();
-                    using Rows_t = std::vector<std::pair<std::string, std::string>>;
-                    EXPECT_EQ(Rows(*it), (Rows_t{{"a/1", "storeda/1"}, {"a/2", "new2"},
-                                                 {"a/3", "new3"}, {"a/6", "new6"}}));
-                    it->SeekToLast();
-                    EXPECT_EQ(it->key(), "a/6");
-                    it->Prev();
-                    EXPECT_EQ(it->key(), "a/3");
-                    it->Prev();
-                    EXPECT_EQ(it->key(), "a/2");
-                    it->Next();
-                    EXPECT_EQ(it->key(), "a/3");
-                    it->SeekForPrev("a/5");
-                    EXPECT_EQ(it->key(), "a/3");
-                    it->Seek("a/4");
-                    EXPECT_EQ(it->key(), "a/6");
+                    ExpectMergedBothWays(*it);
                     // A row added while an iterator lives is seen by it, not a crash.
                     JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, "a/7", "new7"));
                     it->Next();

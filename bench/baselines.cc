@@ -113,6 +113,58 @@ double RawPut(RawDb& source, const std::string& path, uint64_t count, size_t bat
   return static_cast<double>(kv.size()) / seconds;
 }
 
+double RawPutLogRows(RawDb& source, const std::string& path, uint64_t count, size_t batch) {
+  struct Rows {
+    std::string key, value, job_key, thing_key;
+  };
+  std::vector<Rows> rows;
+  rows.reserve(count);
+  source.ForEachEvent(count, [&](std::string_view k, std::string_view v) {
+    const uint64_t seq = rows.size() + 1;
+    StatusOr<Event> e = internal::DecodeEvent(v.substr(sizeof(Hash)), seq);
+    if (!e.ok()) Die("decode", e.status());
+    Rows r{std::string(k), std::string(v), {}, {}};
+    if (std::string_view job = JobIdOf(e->body); !job.empty()) {
+      r.job_key = internal::StreamKey(internal::KeyPrefix::kJobStream, job, seq);
+    }
+    if (std::string_view thing = ThingNameOf(e->body); !thing.empty()) {
+      r.thing_key = internal::StreamKey(internal::KeyPrefix::kThingStream, thing, seq);
+    }
+    rows.push_back(std::move(r));
+  });
+  std::filesystem::remove_all(path);
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"job_stream", rocksdb::ColumnFamilyOptions()},
+      {"thing_stream", rocksdb::ColumnFamilyOptions()}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  if (!rocksdb::DB::Open(options, path, families, &handles, &db).ok()) Die("raw log rows open", DataLossError(path));
+  const std::string kind(1, '\x01');
+  rocksdb::WriteOptions wo;
+  const auto start = Steady::now();
+  rocksdb::WriteBatch wb;
+  size_t in_batch = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    wb.Put(handles[0], rows[i].key, rows[i].value).PermitUncheckedError();
+    if (!rows[i].job_key.empty()) wb.Put(handles[1], rows[i].job_key, kind).PermitUncheckedError();
+    if (!rows[i].thing_key.empty()) wb.Put(handles[2], rows[i].thing_key, kind).PermitUncheckedError();
+    if (++in_batch >= batch || i + 1 == rows.size()) {
+      if (!db->Write(wo, &wb).ok()) Die("raw log rows put", DataLossError(path));
+      wb.Clear();
+      in_batch = 0;
+    }
+  }
+  const double seconds = Seconds(start);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  delete db;
+  std::filesystem::remove_all(path);
+  return static_cast<double>(rows.size()) / seconds;
+}
+
 namespace {
 
 // One event as the SQL baselines store it.

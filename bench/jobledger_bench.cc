@@ -17,6 +17,11 @@
 // Rows (see README "Performance"):
 //   append_events_per_s          --callers callers (default 64), sync off
 //   raw_batch_put_events_per_s   the same event bytes, RocksDB WriteBatches of 256, sync off
+//   raw_log_rows_events_per_s    the same with each event's job and thing stream entries
+//   cpu_floor_us_per_event       caller_us_per_event + the log rows' write + encode + hash
+//                                + answer: the CPU per event no writer design drops, to
+//                                compare with cpu_budget_at_0.15_us_per_event (two cores
+//                                at append_ratio 0.15; see doc/performance.md)
 //   durable_append_events_per_s  64 callers, sync on (--durable-events, default 200000)
 //   raw_sync_batch_events_per_s  sync WriteBatches of 64
 //   durable_single_events_per_s  one caller, sync on, one command at a time
@@ -43,6 +48,9 @@
 //                                cli_write_degradation their ratios (goal <= 1.5)
 //   writer_us_per_event          the writer thread's CPU per event in the append row;
 //   derive_us_per_event          of which the state fold and the projections;
+//   caller_us_per_event          the caller threads' CPU per event (building requests,
+//                                validation, submitting, waiting and being woken);
+//   process_us_per_event         the whole process's CPU per event in the append row;
 //   stage_<stage>_us             its wall time per event by stage (decide, fold, encode,
 //                                hash, observers, write, answer; fold, encode and hash
 //                                are inside decide); validate_us the callers' Validate
@@ -65,6 +73,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -159,7 +168,21 @@ struct AppendRun {
   double seconds = 0;
   double events_per_group = 0;
   EventLog::WriterStats writer;  // the writer's counters over the run (differences)
+  uint64_t caller_cpu_nanos = 0;   // the caller threads' CPU, summed
+  uint64_t process_cpu_nanos = 0;  // the whole process's CPU (callers, writer, RocksDB)
 };
+
+uint64_t ThreadCpuNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint64_t ProcessCpuNanos() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 // `callers` threads run jobs until `target` more events are in the log; only the
 // commands are timed (the fleet is set up first).
@@ -169,6 +192,8 @@ AppendRun RunCallers(Ledger& ledger, ManualClock& clock, int callers, uint64_t t
   const EventLog::WriterStats stats0 = ledger.log().writer_stats();
   std::atomic<uint64_t> next_job{0};
   std::atomic<bool> stop{false};
+  std::atomic<uint64_t> caller_cpu{0};
+  const uint64_t process0 = ProcessCpuNanos();
   const auto start = Steady::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < callers; ++c) {
@@ -180,11 +205,14 @@ AppendRun RunCallers(Ledger& ledger, ManualClock& clock, int callers, uint64_t t
         }
         RunJob(ledger, clock, next_job.fetch_add(1), stop);
       }
+      caller_cpu.fetch_add(ThreadCpuNanos());
     });
   }
   for (auto& t : threads) t.join();
   AppendRun run;
   run.seconds = Seconds(start);
+  run.process_cpu_nanos = ProcessCpuNanos() - process0;
+  run.caller_cpu_nanos = caller_cpu.load();
   run.events = ledger.log().head().sequence - head0;
   run.jobs = next_job.load();
   const EventLog::WriterStats stats = ledger.log().writer_stats();
@@ -431,6 +459,10 @@ int main(int argc, char** argv) {
         "the writer thread's CPU");
     add("derive_us_per_event", stage(WriterStage::kFold) + stage(WriterStage::kObservers),
         "state fold + projections, on the writer thread");
+    add("caller_us_per_event", static_cast<double>(run.caller_cpu_nanos) * per,
+        "the caller threads' CPU (requests, validation, submit, wait, wake)");
+    add("process_us_per_event", static_cast<double>(run.process_cpu_nanos) * per,
+        "all threads: callers, writer, RocksDB's flushes and compactions");
     for (size_t i = 0; i < kWriterStageCount; ++i) {
       const auto s = static_cast<WriterStage>(i);
       std::string note = "writer wall time per event";
@@ -449,7 +481,21 @@ int main(int argc, char** argv) {
     add("raw_batch_put_events_per_s",
         RawPut(source, dir + "/raw-batch", n, /*batch=*/256, /*sync=*/false), "batches of 256");
   }
+  {
+    RawDb source(path);
+    add("raw_log_rows_events_per_s", RawPutLogRows(source, dir + "/raw-log-rows", n, /*batch=*/256),
+        "with each event's two stream entries, batches of 256 events");
+  }
   add("append_ratio", get("append_events_per_s") / get("raw_batch_put_events_per_s"));
+  // What two cores allow (doc/performance.md): the CPU per event the callers take, plus
+  // what no design of the writer drops (the events with their stream entries written,
+  // encoded and hashed, the callers woken), against two cores' budget at ratio 0.15.
+  add("cpu_floor_us_per_event",
+      get("caller_us_per_event") + 1e6 / get("raw_log_rows_events_per_s") + get("stage_encode_us") +
+          get("stage_hash_us") + get("stage_answer_us"),
+      "callers + log rows + encode + hash + answer");
+  add("cpu_budget_at_0.15_us_per_event", 2e6 / (0.15 * get("raw_batch_put_events_per_s")),
+      "two cores at append_ratio 0.15");
 
   // ---- durable appends: 64 callers, then one ----
   {

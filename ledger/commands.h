@@ -27,9 +27,11 @@ struct LedgerLimits {
   size_t max_comment_chars = 2028;
   // Most statusDetails pairs. Default: 10.
   size_t max_status_details_pairs = 10;
-  // Most executions a job's fan-out queues in one append. A CreateJob reaching more
-  // things queues them in chunks of this many, each an append of its own, so any other
-  // command waits for one chunk at most (see doc/performance.md). Default: 500.
+  // Most executions a job's fan-out queues, or a cancel cancels, in one append. A
+  // CreateJob or AssociateTargetsWithJob reaching more things queues them in chunks of
+  // this many, and a CancelJob (or an abort) over more executions cancels them in
+  // chunks, each an append of its own, so any other command waits for one chunk at
+  // most (see doc/performance.md). Default: 500.
   size_t fan_out_chunk = 500;
 };
 

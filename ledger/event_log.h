@@ -230,6 +230,9 @@ class EventCursor {
   virtual State state() const = 0;
   // Requires state() == kPositioned.
   virtual const Event& event() const = 0;
+  // The current event, moved out: event() is unspecified until Next(). Requires
+  // state() == kPositioned.
+  virtual Event TakeEvent() { return event(); }
   // The current event's stored chain hash. Requires state() == kPositioned.
   virtual const Hash& hash() const = 0;
   // OK unless state() == kFailed.

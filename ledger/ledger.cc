@@ -48,6 +48,7 @@ JobStateView ToView(std::string_view job_id, const JobState& j) {
   v.rollout_pending = j.rollout_pending;
   v.rollout_rate_per_minute = j.rollout_config ? internal::RolloutRate(j) : 0;
   v.fan_out_pending = j.fanout_pending;
+  v.cancel_pending = internal::CancelPending(j);
   return v;
 }
 
@@ -118,20 +119,30 @@ class LedgerImpl final : public Ledger {
       return Status();
     }
     auto decided = std::make_shared<std::optional<Result>>();
+    // The jobs whose fan-out or cancel stopped short: their next chunks follow, each
+    // an append of its own, once this one commits.
+    auto continued = std::make_shared<std::vector<std::string>>();
     AppendOptions options;
     options.request_id = context.request_id;
-    DecideFn decide_fn = [this, decided, actor = std::move(context.actor),
+    DecideFn decide_fn = [this, decided, continued, actor = std::move(context.actor),
                           decide = std::move(decide)](AppendTxn& txn) mutable -> Status {
       Decider decider(txn, state_, context_, actor);
       StatusOr<Result> r = decide(decider);
       if (!r.ok()) return r.status();
       decided->emplace(std::move(r).value());
+      *continued = decider.continued();
       return Status();
     };
-    AppendCallback done = [this, decided, finish](StatusOr<AppendResult> appended) mutable {
+    AppendCallback done = [this, decided, continued, finish](StatusOr<AppendResult> appended) mutable {
       if (!appended.ok()) {
         finish(StatusOr<std::pair<Result, AppendResult>>(appended.status()));
         return;
+      }
+      if (!appended->duplicate) {
+        for (std::string& job : *continued) {
+          ChainStarted();
+          ScheduleFanOut(std::move(job));
+        }
       }
       NotifyDue(*appended);
       // A retried request decided nothing; the caller answers it from the log.
@@ -173,23 +184,12 @@ class LedgerImpl final : public Ledger {
       done(std::move(valid));
       return Status();
     }
-    // Whether a CreateJob's fan-out stopped short of its targets: the rest follows in
-    // chunks, queued once this append commits.
-    auto more = std::make_shared<bool>(false);
     return Submit<JobReference>(
         std::move(context),
-        [request = std::move(request), method, more](Decider& d) {
-          StatusOr<JobReference> ref = (d.*method)(request);
-          *more = d.fan_out_more();
-          return ref;
-        },
-        [this, done = std::move(done), more](StatusOr<std::pair<JobReference, AppendResult>> r) {
+        [request = std::move(request), method](Decider& d) { return (d.*method)(request); },
+        [this, done = std::move(done)](StatusOr<std::pair<JobReference, AppendResult>> r) {
           if (!r.ok()) return done(r.status());
           if (r->second.duplicate) return done(ReferenceFromLog(r->second));
-          if (*more) {
-            ChainStarted();
-            ScheduleFanOut(r->first.job_id);
-          }
           done(std::move(r->first));
         },
         admission);
@@ -241,11 +241,12 @@ class LedgerImpl final : public Ledger {
     return log_->failure();
   }
 
-  // Submits the next chunk of a job's unfinished fan-out, and when it commits the one
-  // after it: other commands queued meanwhile run between chunks. Not once the ledger
-  // is closing (the next open resumes it). A chunk that fails leaves the fan-out's
-  // cursor where it was: the next open resumes from there. Within a chain
-  // (ChainStarted before the first call).
+  // Submits the next chunk of a job's unfinished fan-out or cancel; when that one
+  // stops short too, Submit schedules the one after it as it commits (a chain of its
+  // own, started before this one ends): other commands queued meanwhile run between
+  // chunks. Not once the ledger is closing (the next open resumes it). A chunk that
+  // fails leaves the job's state where it was: the next open resumes from there.
+  // Within a chain (ChainStarted before the call).
   void ScheduleFanOut(std::string job_id) {
     if (closing_.load(std::memory_order_acquire)) return ChainEnded();
     testing::CrashPoint("fanout.next_chunk");
@@ -253,19 +254,15 @@ class LedgerImpl final : public Ledger {
     Submit<bool>(
         std::move(system),
         [job_id](Decider& d) -> StatusOr<bool> {
-          bool more = false;
-          JOBLEDGER_RETURN_IF_ERROR(d.ContinueFanOut(job_id, &more));
-          return more;
+          JOBLEDGER_RETURN_IF_ERROR(d.ContinueFanOut(job_id));
+          return true;
         },
-        [this, job_id](StatusOr<std::pair<bool, AppendResult>> r) {
-          if (r.ok() && r->first) return ScheduleFanOut(job_id);
-          ChainEnded();
-        },
-        Admission::kWait)
+        [this](StatusOr<std::pair<bool, AppendResult>>) { ChainEnded(); }, Admission::kWait)
         .IgnoreError();  // kWait never refuses
   }
 
-  // Every unfinished fan-out, at a read-write open (a crash or a close cut it short).
+  // Every unfinished fan-out or cancel, at a read-write open (a crash or a close cut
+  // it short).
   Status ResumeFanOuts() {
     JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> jobs, StateStore(log_.get(), state_).JobsWithFanOut());
     for (std::string& job : jobs) {
@@ -456,11 +453,18 @@ class LedgerImpl final : public Ledger {
     AdvanceResult out;
     for (bool more = true; more;) {
       more = false;
+      std::vector<std::string> continued;  // an abort's cancel that stopped short
       JOBLEDGER_ASSIGN_OR_RETURN(
           AppendResult appended, log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
             Decider decider(txn, state_, context_, std::string(internal::kActorTimeout));
-            return decider.Advance(now_micros, kAdvanceChunk, &more);
+            JOBLEDGER_RETURN_IF_ERROR(decider.Advance(now_micros, kAdvanceChunk, &more));
+            continued = decider.continued();
+            return Status();
           }));
+      for (std::string& job : continued) {
+        ChainStarted();
+        ScheduleFanOut(std::move(job));
+      }
       if (appended.last_sequence >= appended.first_sequence) {
         out.appended += appended.last_sequence - appended.first_sequence + 1;
       }

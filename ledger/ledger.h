@@ -100,6 +100,9 @@ struct JobStateView {
   int32_t rollout_rate_per_minute = 0;
   // A fan-out queued in chunks (LedgerLimits::fan_out_chunk) has more to queue.
   bool fan_out_pending = false;
+  // A cancel over more executions than LedgerLimits::fan_out_chunk has more to cancel
+  // (its chunks follow; no device can start or update those executions meanwhile).
+  bool cancel_pending = false;
 
   int64_t count(ExecutionStatus s) const { return counts[static_cast<size_t>(s)]; }
 };

@@ -30,19 +30,29 @@ class Folder {
                          "; the log and projection 'jobs' disagree");
   }
 
+  // The latest version of an entity: remembered by this writer once read or saved.
   template <typename Record>
   StatusOr<std::optional<Record>> Latest(const std::string& entity) {
-    auto it = rows_.Scan(entity);
-    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<Version> v, ReadAsOf(*it, entity, kMaxSequence));
-    if (!v) return std::optional<Record>();
+    ProjectionMemo& memo = rows_.memo();
+    const std::optional<std::string>* value = memo.Recall(entity);
+    if (value == nullptr) {
+      auto it = rows_.Scan(entity);
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<Version> v, ReadAsOf(*it, entity, kMaxSequence));
+      memo.Remember(entity, v ? std::optional<std::string>(std::move(v->value)) : std::nullopt);
+      value = memo.Recall(entity);
+    }
+    if (!*value) return std::optional<Record>();
     Record r;
-    if (!Decode(v->value, &r)) return Malformed("row for " + entity.substr(1));
+    if (!Decode(**value, &r)) return Malformed("row for " + entity.substr(1));
     return std::optional<Record>(std::move(r));
   }
 
   template <typename Record>
   Status Save(const std::string& entity, const Record& r) {
-    return rows_.Put(entity + VersionSuffix(e_.sequence), Encode(r));
+    std::string encoded = Encode(r);
+    JOBLEDGER_RETURN_IF_ERROR(rows_.Put(entity + VersionSuffix(e_.sequence), encoded));
+    rows_.memo().Remember(entity, std::move(encoded));
+    return Status();
   }
 
   StatusOr<JobRecord> Job(const std::string& job_id) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "ledger/event.h"
 #include "ledger/event_log.h"
@@ -17,12 +18,56 @@
 
 namespace jobledger {
 
+// A fold's memo of values it derived from its rows, such as the latest version of an
+// entity, so that it need not read them back through the rows on every event. Valid as
+// long as every row of the family is written by the fold that owns the memo: one
+// append, or a rebuild while no append writes its new family. The fold keeps each
+// remembered value equal to what reading its rows would give; Clear() is always safe.
+class ProjectionMemo {
+ public:
+  // Null for a name never remembered (or forgotten by Clear).
+  const std::optional<std::string>* Recall(std::string_view name) const {
+    auto it = memo_.find(name);
+    return it == memo_.end() ? nullptr : &it->second;
+  }
+  void Remember(std::string_view name, std::optional<std::string> value) {
+    const size_t size = value ? value->size() : 0;
+    auto [it, inserted] = memo_.try_emplace(std::string(name), std::move(value));
+    if (inserted) {
+      bytes_ += name.size() + size + kOverhead;
+    } else {
+      bytes_ += size;
+      bytes_ -= it->second ? it->second->size() : 0;
+      it->second = std::move(value);
+    }
+  }
+  // About what the memo holds in memory.
+  size_t bytes() const { return bytes_; }
+  void Clear() {
+    memo_.clear();
+    bytes_ = 0;
+  }
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  static constexpr size_t kOverhead = 96;  // a node, its strings, the bucket
+
+  std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>> memo_;
+  size_t bytes_ = 0;
+};
+
 // The rows of one projection, inside the write that applies events to it. Reads see
 // the write's own pending rows. Keys starting with 0x00 are reserved for the
 // projection machinery (checkpoint) and must not be used by a projection.
 class ProjectionWriter {
  public:
-  ProjectionWriter(RowTxn& txn, FamilyId family) : txn_(txn), family_(family) {}
+  // `memo`: one that outlives this writer (a rebuild's, across its chunks), or null
+  // for one of this writer's own.
+  ProjectionWriter(RowTxn& txn, FamilyId family, ProjectionMemo* memo = nullptr)
+      : txn_(txn), family_(family), memo_(memo != nullptr ? memo : &own_memo_) {}
   Status Put(std::string_view key, std::string_view value) { return txn_.Put(family_, key, value); }
   Status Delete(std::string_view key) { return txn_.Delete(family_, key); }
   StatusOr<std::optional<std::string>> Get(std::string_view key) const {
@@ -31,10 +76,13 @@ class ProjectionWriter {
   std::unique_ptr<RowIterator> Scan(std::string_view prefix) const {
     return txn_.Scan(family_, prefix);
   }
+  ProjectionMemo& memo() { return *memo_; }
 
  private:
   RowTxn& txn_;
   FamilyId family_;
+  ProjectionMemo own_memo_;
+  ProjectionMemo* memo_;
 };
 
 class Projection {

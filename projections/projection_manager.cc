@@ -184,9 +184,9 @@ Status ProjectionManager::Init(Slot& slot) {
 }
 
 Status ProjectionManager::FoldRange(Slot& slot, FamilyId family, uint64_t from, uint64_t to,
-                                    RowTxn& txn) {
+                                    RowTxn& txn, ProjectionMemo* memo) {
   if (from > to) return Status();
-  ProjectionWriter writer(txn, family);
+  ProjectionWriter writer(txn, family, memo);
   auto cursor = log_.NewCursor(from, to);
   uint64_t expected = from;
   for (; cursor->state() == EventCursor::State::kPositioned; cursor->Next(), ++expected) {
@@ -232,6 +232,11 @@ class ReadAhead {
     cv_.notify_all();
     return out;
   }
+  // Hands a folded batch back, to be freed on the reading thread.
+  void Recycle(std::vector<Event> batch) {
+    std::lock_guard<std::mutex> lock(mu_);
+    garbage_.push_back(std::move(batch));
+  }
   Status status() const {
     std::lock_guard<std::mutex> lock(mu_);
     return status_;
@@ -244,17 +249,21 @@ class ReadAhead {
   void Run(const EventLog& log, uint64_t from, uint64_t to) {
     auto cursor = log.NewCursor(from, to);
     std::vector<Event> batch;
+    std::vector<std::vector<Event>> garbage;
     auto push = [&]() -> bool {
+      garbage.clear();  // freed here, off the folding thread
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait(lock, [&] { return batches_.size() < kBatchesAhead || stop_; });
       if (stop_) return false;
       batches_.push_back(std::move(batch));
       batch.clear();
+      batch.reserve(kBatch);
+      garbage.swap(garbage_);
       cv_.notify_all();
       return true;
     };
     for (; cursor->state() == EventCursor::State::kPositioned; cursor->Next()) {
-      batch.push_back(cursor->event());
+      batch.push_back(cursor->TakeEvent());
       if (batch.size() == kBatch && !push()) return;
     }
     if (!batch.empty() && !push()) return;
@@ -267,6 +276,7 @@ class ReadAhead {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::vector<Event>> batches_;
+  std::vector<std::vector<Event>> garbage_;  // folded batches, for the reader to free
   bool done_ = false;
   bool stop_ = false;
   Status status_;
@@ -276,17 +286,20 @@ class ReadAhead {
 }  // namespace
 
 StatusOr<uint64_t> ProjectionManager::IngestFold(Slot& slot, FamilyId family, uint64_t checkpoint,
-                                                 uint64_t to, size_t budget_bytes) {
+                                                 uint64_t to, size_t budget_bytes,
+                                                 ProjectionMemo& memo) {
   uint64_t folded_to = checkpoint;
   JOBLEDGER_RETURN_IF_ERROR(log_.IngestRows(family, [&](IngestTxn& txn) -> Status {
-    ProjectionWriter writer(txn, family);
+    ProjectionWriter writer(txn, family, &memo);
     ReadAhead events(log_, checkpoint + 1, to);
     uint64_t expected = checkpoint + 1;
     bool full = false;
-    for (std::vector<Event> batch = events.Next(); !batch.empty() && !full; batch = events.Next()) {
+    for (std::vector<Event> batch = events.Next(); !batch.empty() && !full;
+         events.Recycle(std::move(batch)), batch = events.Next()) {
       for (const Event& e : batch) {
         JOBLEDGER_RETURN_IF_ERROR(slot.entry.projection->Apply(e, writer));
         ++expected;
+        if (memo.bytes() > budget_bytes / 2) memo.Clear();  // re-read from the rows as needed
         if (txn.buffered_bytes() >= budget_bytes) {
           full = true;
           break;
@@ -432,10 +445,13 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
 
   // Outside the append lock, while writers go on: folded in memory a chunk at a time
   // (as many events as the memory budget holds) and ingested as sorted table files.
+  // The latest version of each entity folded so far, across the chunks (nothing else
+  // writes the new family until it is caught up).
+  ProjectionMemo memo;
   uint64_t checkpoint = 0;
   while (log_.head().sequence - checkpoint > kChunk) {
     StatusOr<uint64_t> to = IngestFold(*slot, family, checkpoint, log_.head().sequence,
-                                       options.memory_budget_bytes);
+                                       options.memory_budget_bytes, memo);
     if (!to.ok()) return abandon(to.status());
     checkpoint = *to;
     report_progress(checkpoint);
@@ -444,7 +460,7 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
   // The rest under the lock; from then on every append also goes to the new family.
   Status caught_up = log_.WriteRows([&](RowTxn& txn) -> Status {
     const uint64_t head = log_.head().sequence;
-    JOBLEDGER_RETURN_IF_ERROR(FoldRange(*slot, family, checkpoint + 1, head, txn));
+    JOBLEDGER_RETURN_IF_ERROR(FoldRange(*slot, family, checkpoint + 1, head, txn, &memo));
     if (head == 0) JOBLEDGER_RETURN_IF_ERROR(txn.Put(family, kCheckpointKey, EncodeCheckpoint(0)));
     checkpoint = head;
     std::lock_guard<std::mutex> lock(mu_);
@@ -533,10 +549,11 @@ StatusOr<DriftReport> ProjectionManager::CheckDrift(std::string_view name) {
   report.projection = std::string(name);
   uint64_t checkpoint = 0;
   Status s;
+  ProjectionMemo memo;
   // The same fold as a rebuild's: in memory, ingested as table files.
   while (s.ok() && log_.head().sequence - checkpoint > kChunk) {
     StatusOr<uint64_t> to = IngestFold(*slot, scratch, checkpoint, log_.head().sequence,
-                                       RebuildOptions().memory_budget_bytes);
+                                       RebuildOptions().memory_budget_bytes, memo);
     s = to.status();
     if (to.ok()) checkpoint = *to;
   }

@@ -143,12 +143,15 @@ class ProjectionManager : public AppendObserver {
   explicit ProjectionManager(EventLog& log);
   Slot* FindSlot(std::string_view name) const;
   Status Init(Slot& slot);
-  Status FoldRange(Slot& slot, FamilyId family, uint64_t from, uint64_t to, RowTxn& txn);
+  // `memo`: one kept across calls for the same family, or null.
+  Status FoldRange(Slot& slot, FamilyId family, uint64_t from, uint64_t to, RowTxn& txn,
+                   ProjectionMemo* memo = nullptr);
   // Folds events checkpoint+1.. into `family` (which no append writes) in memory, up
   // to `to` or until `budget_bytes` of rows are buffered, and ingests the rows with
-  // the new checkpoint as one table file. Returns the checkpoint reached.
+  // the new checkpoint as one table file. Returns the checkpoint reached. `memo` is the
+  // fold's, kept across the chunks (cleared when it passes half the budget).
   StatusOr<uint64_t> IngestFold(Slot& slot, FamilyId family, uint64_t checkpoint, uint64_t to,
-                                size_t budget_bytes);
+                                size_t budget_bytes, ProjectionMemo& memo);
   StatusOr<std::string> NewFamilyName(const Slot& slot);
 
   EventLog& log_;

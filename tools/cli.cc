@@ -172,6 +172,13 @@ std::string Reformat(const std::string& json, const std::string& output) {
 }  // namespace
 
 int Context::Report(const Status& status, const std::string& operation, const std::string& json) {
+  // A write may leave chunks to follow its answer (a large fan-out, a cancel over many
+  // executions): this process finishes them before it reports, so the next command,
+  // a reader's included, sees the whole of it.
+  if (ledger_ != nullptr) {
+    Status finished = ledger_->AwaitFanOuts();
+    if (!finished.ok() && status.ok()) return Fail(finished.message());
+  }
   if (status.ok()) {
     if (!json.empty()) {
       std::string shown = Reformat(json, g_.output);

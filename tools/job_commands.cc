@@ -277,8 +277,6 @@ void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
       if (!TakeConfigs(ctx, a, &exit, &r)) return exit;
       JL_TRY(ctx, "CreateJob", ctx.OpenWriter());
       StatusOr<JobReference> ref = ctx.ledger().CreateJob(ctx.Request(), r);
-      // A large fan-out goes on in chunks after the answer: this process finishes it.
-      if (ref.ok()) JL_TRY(ctx, "CreateJob", ctx.ledger().AwaitFanOuts());
       return ctx.Report(ref.status(), "CreateJob", ref.ok() ? RenderJobReference(*ref) : "");
     };
   });

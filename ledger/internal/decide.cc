@@ -183,15 +183,22 @@ Status Decider::CheckCompletion(std::string_view job_id, uint64_t trigger) {
 
 Status Decider::CancelExecutions(std::string_view job_id, bool force, uint64_t cause,
                                  std::string_view actor) {
+  const size_t limit = std::max<size_t>(context_.limits.fan_out_chunk, 1);
   std::vector<std::pair<ExecutionId, ExecState>> targets;
+  bool more = false;
   JOBLEDGER_RETURN_IF_ERROR(store_.ForEachExecutionOfJob(
       job_id, [&](const ExecutionId& id, const ExecState& exec) -> StatusOr<bool> {
         if (exec.status == ExecutionStatus::kQueued ||
             (force && exec.status == ExecutionStatus::kInProgress)) {
+          if (targets.size() == limit) {
+            more = true;
+            return false;
+          }
           targets.emplace_back(id, exec);
         }
         return true;
       }));
+  if (more) Continue(job_id);
   for (const auto& [id, exec] : targets) {
     JOBLEDGER_RETURN_IF_ERROR(Emit(actor, cause,
                                    ExecutionCanceled{id.job_id, id.thing_name, id.execution_number,
@@ -251,12 +258,11 @@ Status Decider::RunRolloutWindow(std::string_view job_id, uint64_t cause) {
   return CheckCompletion(job_id, step);
 }
 
-Status Decider::FanOut(std::string_view job_id, uint64_t cause, bool* more) {
-  *more = false;
+Status Decider::FanOut(std::string_view job_id, uint64_t cause, size_t first_target) {
   JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(job_id));
   const size_t limit = std::max<size_t>(context_.limits.fan_out_chunk, 1);
   const bool resuming = job.fanout_pending;
-  size_t start = 0;
+  size_t start = first_target;
   std::string after;
   if (resuming) {
     auto at = std::find(job.targets.begin(), job.targets.end(), job.fanout_target);
@@ -270,7 +276,7 @@ Status Decider::FanOut(std::string_view job_id, uint64_t cause, bool* more) {
   size_t queued = 0;
   // Stops this chunk before `thing`, to resume in `arn` after `from`.
   auto stop = [&](const std::string& arn, const std::string& from) -> Status {
-    *more = true;
+    Continue(job_id);
     return Emit(kActorRollout, cause, FanOutStep{std::string(job_id), arn, from, false}).status();
   };
   constexpr size_t kPage = 1024;
@@ -308,13 +314,23 @@ Status Decider::FanOut(std::string_view job_id, uint64_t cause, bool* more) {
   return Status();
 }
 
-Status Decider::ContinueFanOut(std::string_view job_id, bool* more) {
-  *more = false;
+void Decider::Continue(std::string_view job_id) {
+  if (std::find(continued_.begin(), continued_.end(), job_id) == continued_.end()) {
+    continued_.emplace_back(job_id);
+  }
+}
+
+Status Decider::ContinueFanOut(std::string_view job_id) {
   JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, store_.GetJob(job_id));
+  if (!job) return Status();  // deleted meanwhile
+  if (CancelPending(*job)) {
+    return CancelExecutions(job_id, job->force_canceled, job->canceled_seq,
+                            job->canceled_by_abort ? kActorAbort : kActorCancel);
+  }
   // Finished, or the job was canceled or deleted meanwhile (which ends a fan-out).
-  if (!job || !job->fanout_pending || job->status != JobStatus::kInProgress) return Status();
-  JOBLEDGER_RETURN_IF_ERROR(FanOut(job_id, job->incarnation, more));
-  if (*more) return Status();
+  if (!job->fanout_pending || job->status != JobStatus::kInProgress) return Status();
+  JOBLEDGER_RETURN_IF_ERROR(FanOut(job_id, job->incarnation));
+  if (std::find(continued_.begin(), continued_.end(), job_id) != continued_.end()) return Status();
   // The last chunk: a SNAPSHOT job whose executions all ended meanwhile completes, and
   // abort criteria that were met meanwhile fire.
   JOBLEDGER_RETURN_IF_ERROR(CheckAbort(job_id, txn_.next_sequence() - 1));
@@ -419,7 +435,7 @@ StatusOr<JobReference> Decider::CreateJob(const CreateJobRequest& r) {
                                Emit(kActorRollout, create, RolloutPlanned{r.job_id, entries}));
     JOBLEDGER_RETURN_IF_ERROR(RunRolloutWindow(r.job_id, plan));
   } else {
-    JOBLEDGER_RETURN_IF_ERROR(FanOut(r.job_id, create, &fan_out_more_));
+    JOBLEDGER_RETURN_IF_ERROR(FanOut(r.job_id, create));
   }
   JOBLEDGER_RETURN_IF_ERROR(CheckCompletion(r.job_id, create));
   return JobReference{JobArn(context_, r.job_id), r.job_id, r.description};
@@ -483,13 +499,10 @@ StatusOr<JobReference> Decider::AssociateTargets(const AssociateTargetsWithJobRe
   }
   JOBLEDGER_ASSIGN_OR_RETURN(uint64_t associated,
                              Emit(actor_, 0, TargetsAssociated{r.job_id, r.targets, r.comment}));
-  JOBLEDGER_ASSIGN_OR_RETURN(std::vector<PlannedExecution> entries, Resolve(added));
-  for (const PlannedExecution& e : entries) {
-    JOBLEDGER_ASSIGN_OR_RETURN(bool should, ShouldQueue(r.job_id, e.thing_name));
-    if (should) {
-      JOBLEDGER_RETURN_IF_ERROR(
-          Queue(r.job_id, e.thing_name, e.target, associated, kActorRollout).status());
-    }
+  // The added targets are queued by a fan-out of their own, in chunks like a new
+  // job's; one still running reaches them anyway (it walks the targets to the end).
+  if (!added.empty() && !job.fanout_pending) {
+    JOBLEDGER_RETURN_IF_ERROR(FanOut(r.job_id, associated, job.targets.size()));
   }
   return JobReference{JobArn(context_, r.job_id), r.job_id, job.description};
 }
@@ -553,6 +566,11 @@ StatusOr<UpdateJobExecutionResponse> Decider::UpdateJobExecution(
         (exec.force_canceled ? " (force-canceled)" : "") +
         "; an execution in a terminal state cannot be updated");
   }
+  if (InCancelsReach(job, exec)) {
+    return InvalidStateTransition("status: " + ExecName(r.job_id, r.thing_name, number) +
+                                  " is being canceled: job " + Quoted(r.job_id) +
+                                  " is CANCELED and its executions are canceled in chunks");
+  }
   if (r.status == ExecutionStatus::kQueued) {
     return InvalidStateTransition("status: " + ExecName(r.job_id, r.thing_name, number) + " is " +
                                   StatusStr(exec.status) + "; it cannot move back to QUEUED");
@@ -582,15 +600,27 @@ StatusOr<StartNextPendingJobExecutionResponse> Decider::StartNext(
     const StartNextPendingJobExecutionRequest& r) {
   JOBLEDGER_ASSIGN_OR_RETURN(std::vector<PendingEntry> pending, store_.PendingOfThing(r.thing_name));
   std::optional<std::pair<ExecutionId, ExecState>> pick;
+  std::optional<std::pair<ExecutionId, ExecState>> queued;
+  // Skips an execution a cancel still in chunks is about to cancel.
+  auto startable = [&](const ExecutionId& id, const ExecState& exec) -> StatusOr<bool> {
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, store_.GetJob(id.job_id));
+    return !job || !InCancelsReach(*job, exec);
+  };
   for (const PendingEntry& p : pending) {
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecState> exec, store_.GetExecution(p.id));
     if (!exec) return InternalError("ledger.state: a pending execution has no state; check the state");
     if (exec->status == ExecutionStatus::kInProgress) {
+      JOBLEDGER_ASSIGN_OR_RETURN(bool ok, startable(p.id, *exec));
+      if (!ok) continue;
       pick.emplace(p.id, *exec);
       break;  // IN_PROGRESS first
     }
-    if (!pick && exec->status == ExecutionStatus::kQueued) pick.emplace(p.id, *exec);
+    if (!queued && exec->status == ExecutionStatus::kQueued) {
+      JOBLEDGER_ASSIGN_OR_RETURN(bool ok, startable(p.id, *exec));
+      if (ok) queued.emplace(p.id, *exec);
+    }
   }
+  if (!pick) pick = std::move(queued);
   StartNextPendingJobExecutionResponse out;
   if (!pick) return out;
   const ExecutionId& id = pick->first;

@@ -45,9 +45,10 @@ class Decider {
   StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(const UpdateJobExecutionRequest& r);
   StatusOr<StartNextPendingJobExecutionResponse> StartNext(
       const StartNextPendingJobExecutionRequest& r);
-  // The next chunk of a job's unfinished fan-out (JobState::fanout_pending); nothing
-  // when it is finished or the job stopped. Sets *more when another chunk follows.
-  Status ContinueFanOut(std::string_view job_id, bool* more);
+  // The next chunk of a job's unfinished work: its fan-out (JobState::fanout_pending)
+  // or the cancel of its executions (CancelPending); nothing when it is finished or the
+  // job stopped. continued() names the job when another chunk follows.
+  Status ContinueFanOut(std::string_view job_id);
   Status AddThingToThingGroup(const ThingGroupMembershipRequest& r);
   Status RemoveThingFromThingGroup(const ThingGroupMembershipRequest& r);
   Status DeleteThing(const DeleteThingRequest& r);
@@ -55,8 +56,9 @@ class Decider {
   // were added. Sets *more when something due remains.
   Status Advance(int64_t now, size_t max_events, bool* more);
 
-  // Whether the last CreateJob's fan-out stopped short: its next chunk is due.
-  bool fan_out_more() const { return fan_out_more_; }
+  // The jobs whose fan-out or cancel stopped short in this append: each one's next
+  // chunk is due once it commits.
+  const std::vector<std::string>& continued() const { return continued_; }
 
   // The device-plane view of an execution, with its job's document.
   StatusOr<DeviceJobExecution> DeviceView(const ExecutionId& id, const ExecState& exec,
@@ -83,20 +85,25 @@ class Decider {
   Status AfterExecutionChange(std::string_view job_id, uint64_t trigger, bool became_terminal);
   Status CheckAbort(std::string_view job_id, uint64_t trigger);
   Status CheckCompletion(std::string_view job_id, uint64_t trigger);
-  // Cancels the job's QUEUED executions (and IN_PROGRESS ones with force).
+  // Cancels the job's QUEUED executions (and IN_PROGRESS ones with force), at most
+  // limits.fan_out_chunk of them; when more remain, the job is continued() (the state
+  // fold knows a cancel is unfinished from the job's counters: CancelPending).
   Status CancelExecutions(std::string_view job_id, bool force, uint64_t cause,
                           std::string_view actor);
+  void Continue(std::string_view job_id);
   Status RunRolloutWindow(std::string_view job_id, uint64_t cause);
-  // Queues the job's executions from its fan-out cursor (the first target for a new
-  // job): target by target, each group's members in key order, each thing once, at
-  // most limits.fan_out_chunk. Stopping short ends the append with a FanOutStep naming
-  // where to resume (*more); finishing a fan-out that had stopped short ends it with a
-  // FanOutStep marked done. A fan-out that fits one chunk appends no FanOutStep.
-  Status FanOut(std::string_view job_id, uint64_t cause, bool* more);
+  // Queues the job's executions from its fan-out cursor (for a new fan-out, the target
+  // at index `first_target`: 0 for a new job, the first added one for targets
+  // associated later): target by target, each group's members in key order, each
+  // thing once, at most limits.fan_out_chunk. Stopping short ends the append with a
+  // FanOutStep naming where to resume (and the job is continued()); finishing a
+  // fan-out that had stopped short ends it with a FanOutStep marked done. A fan-out
+  // that fits one chunk appends no FanOutStep.
+  Status FanOut(std::string_view job_id, uint64_t cause, size_t first_target = 0);
   Status TimeOut(const DueTimer& timer);
 
   AppendTxn& txn_;
-  bool fan_out_more_ = false;
+  std::vector<std::string> continued_;
   StateStore store_;
   const ValidationContext& context_;
   std::string actor_;

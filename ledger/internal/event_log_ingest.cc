@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <memory_resource>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "ledger/internal/rocks_event_log.h"
 #include "ledger/internal/rocks_util.h"
@@ -18,6 +20,9 @@ namespace jobledger {
 namespace internal {
 
 namespace {
+
+// A buffer of at least this many rows is written as two table files, on two threads.
+constexpr size_t kIngestSplitRows = 65536;
 
 // IngestRows' buffer: one family's rows in a map, read in place, over the stored rows.
 class BufferTxn final : public IngestTxn {
@@ -81,10 +86,10 @@ class BufferTxn final : public IngestTxn {
   void Set(std::string_view key, std::optional<std::string_view> value) {
     std::optional<std::pmr::string> stored;
     if (value) stored.emplace(*value, &arena_);
-    auto it = rows_.find(key);
-    if (it == rows_.end()) {
+    auto it = rows_.lower_bound(key);  // one descent, for a new key or an old one
+    if (it == rows_.end() || std::string_view(it->first) != key) {
       bytes_ += key.size() + (value ? value->size() : 0);
-      rows_.emplace(std::pmr::string(key, &arena_), std::move(stored));
+      rows_.emplace_hint(it, std::pmr::string(key, &arena_), std::move(stored));
       return;
     }
     bytes_ -= it->second ? it->second->size() : 0;
@@ -130,46 +135,72 @@ Status RocksEventLog::IngestRows(FamilyId family, const std::function<Status(Ing
   JOBLEDGER_RETURN_IF_ERROR(filled);
   if (txn.rows().empty()) return Status();
 
-  // One sorted table file, moved into the ledger by the ingestion (a crash before it
-  // leaves the file in the ingest folder, which the next read-write open clears).
+  // Sorted table files, moved into the ledger by one ingestion (a crash before it
+  // leaves the files in the ingest folder, which the next read-write open clears).
+  // A large buffer is written as two files of adjacent key ranges, on two threads.
   std::error_code ec;
   const fs::path folder = fs::path(path_) / internal::kIngestFolder;
   fs::create_directories(folder, ec);
   if (ec) return InternalError("creating '" + folder.string() + "': " + ec.message());
-  const std::string file = (folder / (h->GetName() + "-" + std::to_string(++ingest_files_) + ".sst")).string();
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), db_->GetOptions(h.get()), h.get());
-  const std::string what = "writing rows of " + h->GetName() + " to '" + file + "'";
-  JOBLEDGER_RETURN_IF_ERROR(internal::FromRocks(writer.Open(file), what));
-  uint64_t entries = 0;
-  for (const auto& [key, value] : txn.rows()) {
-    rocksdb::Status s;
-    if (value.has_value()) {
-      s = writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value->data(), value->size()));
-      ++entries;
-    } else if (!stored_empty) {
-      s = writer.Delete(rocksdb::Slice(key.data(), key.size()));  // a new family has nothing to delete
-      ++entries;
+  const internal::ArenaRows& rows = txn.rows();
+  auto mid = rows.end();
+  if (rows.size() >= kIngestSplitRows) mid = std::next(rows.begin(), static_cast<std::ptrdiff_t>(rows.size() / 2));
+  struct Part {
+    internal::ArenaRows::const_iterator begin, end;
+    std::string file;
+    uint64_t entries = 0;
+    Status status;
+  };
+  std::vector<Part> parts;
+  parts.push_back({rows.begin(), mid, {}, 0, {}});
+  if (mid != rows.end()) parts.push_back({mid, rows.end(), {}, 0, {}});
+  const rocksdb::Options family_options = db_->GetOptions(h.get());
+  auto write_part = [&](Part& part) {
+    rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), family_options, h.get());
+    const std::string what = "writing rows of " + h->GetName() + " to '" + part.file + "'";
+    part.status = internal::FromRocks(writer.Open(part.file), what);
+    for (auto it = part.begin; part.status.ok() && it != part.end; ++it) {
+      const auto& [key, value] = *it;
+      rocksdb::Status s;
+      if (value.has_value()) {
+        s = writer.Put(rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value->data(), value->size()));
+        ++part.entries;
+      } else if (!stored_empty) {
+        s = writer.Delete(rocksdb::Slice(key.data(), key.size()));  // a new family has nothing to delete
+        ++part.entries;
+      }
+      part.status = internal::FromRocks(s, what);
     }
-    if (!s.ok()) {
-      fs::remove(file, ec);
-      return internal::FromRocks(s, what);
-    }
+    // Deletes only, into an empty family: nothing to ingest (and an empty table file
+    // cannot be finished).
+    if (part.status.ok() && part.entries > 0) part.status = internal::FromRocks(writer.Finish(), what);
+  };
+  for (Part& part : parts) {
+    part.file = (folder / (h->GetName() + "-" + std::to_string(++ingest_files_) + ".sst")).string();
   }
-  // Deletes only, into an empty family: nothing to ingest (and an empty table file
-  // cannot be finished).
-  if (entries == 0) {
-    fs::remove(file, ec);
-    return Status();
+  {
+    std::thread second;
+    if (parts.size() > 1) second = std::thread([&] { write_part(parts[1]); });
+    write_part(parts[0]);
+    if (second.joinable()) second.join();
   }
-  rocksdb::Status finished = writer.Finish();
-  if (!finished.ok()) {
-    fs::remove(file, ec);
-    return internal::FromRocks(finished, what);
+  std::vector<std::string> files;
+  Status written;
+  for (Part& part : parts) {
+    if (written.ok() && !part.status.ok()) written = part.status;
+    if (part.status.ok() && part.entries > 0) files.push_back(part.file);
+  }
+  auto remove_files = [&] {
+    for (Part& part : parts) fs::remove(part.file, ec);  // moved (hard-linked) on success
+  };
+  if (!written.ok() || files.empty()) {
+    remove_files();
+    return written;
   }
   rocksdb::IngestExternalFileOptions ingest;
   ingest.move_files = true;
-  rocksdb::Status ingested = db_->IngestExternalFile(h.get(), {file}, ingest);
-  fs::remove(file, ec);  // moved (hard-linked) on success; ours to remove either way
+  rocksdb::Status ingested = db_->IngestExternalFile(h.get(), files, ingest);
+  remove_files();  // ours to remove either way
   return internal::FromRocks(ingested, "ingesting rows into " + h->GetName());
 }
 

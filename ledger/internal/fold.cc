@@ -1,5 +1,6 @@
 #include "ledger/internal/fold.h"
 
+#include "ledger/internal/decide.h"
 #include "ledger/validation.h"
 
 #include <algorithm>
@@ -113,8 +114,10 @@ class Folder {
     }
     exec.last_updated_at = e_.recorded_at_micros;
     if (from == to) return Status();
+    const bool cancel_pending = CancelPending(job);
     --job.counts[Idx(from)];
     ++job.counts[Idx(to)];
+    JOBLEDGER_RETURN_IF_ERROR(EndCancel(job, id.job_id, cancel_pending));
     exec.status = to;
     if (IsTerminal(to)) {
       exec.in_progress_deadline.reset();
@@ -123,6 +126,12 @@ class Folder {
       JOBLEDGER_RETURN_IF_ERROR(store_.DeletePending(id.thing_name, exec.queued_seq, id.job_id));
     }
     return Status();
+  }
+
+  // A canceled job's last execution left the cancel's reach: it is done.
+  Status EndCancel(const JobState& job, std::string_view job_id, bool was_pending) {
+    if (!was_pending || CancelPending(job)) return Status();
+    return store_.DeleteFanOut(job_id);
   }
 
   Status MoveTimer(const ExecutionId& id, std::optional<int64_t> old_deadline,
@@ -192,8 +201,13 @@ class Folder {
     if (b.comment) job.comment = b.comment;
     job.force_canceled = job.force_canceled || b.force;
     job.last_updated_at = e_.recorded_at_micros;
+    job.canceled_seq = e_.sequence;
+    job.canceled_by_abort = e_.actor == kActorAbort;
     JOBLEDGER_RETURN_IF_ERROR(StopRollout(job, b.job_id));
     JOBLEDGER_RETURN_IF_ERROR(StopFanOut(job, b.job_id));
+    // The cancel of its executions may take more than this append (in chunks): the
+    // job is listed for the ledger to continue (and resume at open) until it is done.
+    if (CancelPending(job)) JOBLEDGER_RETURN_IF_ERROR(store_.PutFanOut(b.job_id));
     // The job stays indexed under its groups: a thing leaving one still gets its
     // pending (IN_PROGRESS) execution REMOVED. Joining checks the job's status.
     return store_.PutJob(b.job_id, job);
@@ -212,6 +226,7 @@ class Folder {
     JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
     JOBLEDGER_RETURN_IF_ERROR(StopRollout(job, b.job_id));
     JOBLEDGER_RETURN_IF_ERROR(StopFanOut(job, b.job_id));
+    if (CancelPending(job)) JOBLEDGER_RETURN_IF_ERROR(store_.DeleteFanOut(b.job_id));
     JOBLEDGER_RETURN_IF_ERROR(DropGroupTargets(job, b.job_id));
     std::vector<std::pair<ExecutionId, ExecState>> execs;
     JOBLEDGER_RETURN_IF_ERROR(store_.ForEachExecutionOfJob(
@@ -335,7 +350,9 @@ class Folder {
     JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
     ExecutionId id{b.job_id, b.thing_name, b.execution_number};
     JOBLEDGER_ASSIGN_OR_RETURN(ExecState exec, Exec(id));
+    const bool cancel_pending = CancelPending(job);
     --job.counts[Idx(exec.status)];
+    JOBLEDGER_RETURN_IF_ERROR(EndCancel(job, id.job_id, cancel_pending));
     if (!IsTerminal(exec.status)) {
       JOBLEDGER_RETURN_IF_ERROR(store_.DeletePending(id.thing_name, exec.queued_seq, id.job_id));
     }

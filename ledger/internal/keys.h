@@ -29,7 +29,7 @@
 // ledger.state   'G' len groupName len thingName                  (empty) membership
 // ledger.state   'H' len thingName len groupName                  (empty) membership, by thing
 // ledger.state   'K' len thingName                                (empty) known thing
-// ledger.state   'F' len jobId                                    (empty) fan-out unfinished
+// ledger.state   'F' len jobId                                    (empty) fan-out or cancel unfinished
 //
 // `hash` in the events family is the event's own chain hash (see hash_chain.h). An
 // event is indexed in job_stream when it names a job, and in thing_stream when it

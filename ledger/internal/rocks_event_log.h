@@ -129,6 +129,7 @@ class RocksCursor final : public EventCursor {
   }
   State state() const override { return state_; }
   const Event& event() const override { return event_; }
+  Event TakeEvent() override { return std::move(event_); }
   const Hash& hash() const override { return hash_; }
   const Status& status() const override { return status_; }
   void Next() override {

@@ -57,6 +57,10 @@ Status ScanAll(std::unique_ptr<RowIterator> it, Fn&& fn) {
   return it->status();
 }
 
+// The tags of JobState's optional sections, in the order they are written.
+constexpr uint64_t kFanOutSection = 1;
+constexpr uint64_t kCancelSection = 2;
+
 Status Malformed(std::string_view what) {
   return DataLossError("ledger.state: malformed row for " + std::string(what) +
                        "; rebuild the state from the log");
@@ -87,11 +91,17 @@ std::string EncodeJobState(const JobState& j) {
   w.I64(j.rollout_notified);
   w.I64(j.rollout_rate_step);
   w.U64(j.rollout_plan_seq);
-  // Written only while a fan-out is unfinished: other rows read as before.
+  // Optional sections, each after its tag, written only when they hold something: a
+  // job that never had them reads as before.
   if (j.fanout_pending) {
-    w.Bool(true);
+    w.U64(kFanOutSection);
     w.Str(j.fanout_target);
     w.Str(j.fanout_after);
+  }
+  if (j.canceled_seq != 0) {
+    w.U64(kCancelSection);
+    w.U64(j.canceled_seq);
+    w.Bool(j.canceled_by_abort);
   }
   return w.Take();
 }
@@ -127,11 +137,22 @@ StatusOr<JobState> DecodeJobState(std::string_view bytes, std::string_view job_i
   j.rollout_notified = r.I64();
   j.rollout_rate_step = static_cast<int32_t>(r.I64());
   j.rollout_plan_seq = r.U64();
-  if (r.ok() && !r.AtEnd()) {
-    j.fanout_pending = r.Bool();
-    j.fanout_target = r.Str();
-    j.fanout_after = r.Str();
-    if (!j.fanout_pending) return Malformed("job '" + std::string(job_id) + "'");
+  uint64_t last_section = 0;
+  while (r.ok() && !r.AtEnd()) {
+    const uint64_t section = r.U64();
+    if (section <= last_section) return Malformed("job '" + std::string(job_id) + "'");
+    last_section = section;
+    if (section == kFanOutSection) {
+      j.fanout_pending = true;
+      j.fanout_target = r.Str();
+      j.fanout_after = r.Str();
+    } else if (section == kCancelSection) {
+      j.canceled_seq = r.U64();
+      j.canceled_by_abort = r.Bool();
+      if (j.canceled_seq == 0) return Malformed("job '" + std::string(job_id) + "'");
+    } else {
+      return Malformed("job '" + std::string(job_id) + "'");
+    }
   }
   if (!r.ok() || !r.AtEnd()) return Malformed("job '" + std::string(job_id) + "'");
   return j;

@@ -56,6 +56,10 @@ struct JobState {
   bool fanout_pending = false;
   std::string fanout_target;
   std::string fanout_after;
+  // The JobCanceled event of the latest cancel, and whether an abort made it: the
+  // cause and actor of the chunks that cancel the job's executions (CancelPending).
+  uint64_t canceled_seq = 0;
+  bool canceled_by_abort = false;
 
   int64_t pending_executions() const {
     return counts[static_cast<size_t>(ExecutionStatus::kQueued)] +
@@ -63,6 +67,16 @@ struct JobState {
   }
   friend bool operator==(const JobState&, const JobState&) = default;
 };
+
+// Whether a canceled job still has executions its cancel has to cancel: QUEUED ones,
+// and IN_PROGRESS ones after a cancel with force. A cancel over more executions than
+// LedgerLimits::fan_out_chunk cancels them in chunks; nothing else queues or starts an
+// execution of a CANCELED job, so this is exactly "the cancel is unfinished".
+inline bool CancelPending(const JobState& j) {
+  return j.status == JobStatus::kCanceled &&
+         (j.counts[static_cast<size_t>(ExecutionStatus::kQueued)] > 0 ||
+          (j.force_canceled && j.counts[static_cast<size_t>(ExecutionStatus::kInProgress)] > 0));
+}
 
 struct ExecState {
   ExecutionStatus status = ExecutionStatus::kQueued;
@@ -85,6 +99,14 @@ struct ExecState {
   }
   friend bool operator==(const ExecState&, const ExecState&) = default;
 };
+
+// Whether an unfinished cancel (CancelPending) is yet to cancel this execution of the
+// job: no device may start or update it meanwhile, as if the cancel had been atomic.
+inline bool InCancelsReach(const JobState& job, const ExecState& exec) {
+  return CancelPending(job) &&
+         (exec.status == ExecutionStatus::kQueued ||
+          (job.force_canceled && exec.status == ExecutionStatus::kInProgress));
+}
 
 std::string EncodeJobState(const JobState& job);
 StatusOr<JobState> DecodeJobState(std::string_view bytes, std::string_view job_id);
@@ -182,7 +204,8 @@ class StateStore {
   Status DeleteThing(std::string_view thing);
   StatusOr<bool> ThingKnown(std::string_view thing) const;
 
-  // Jobs whose fan-out is unfinished (see JobState::fanout_pending).
+  // Jobs whose fan-out (JobState::fanout_pending) or cancel (CancelPending) is
+  // unfinished: the ledger continues them, and resumes them at a read-write open.
   Status PutFanOut(std::string_view job_id);
   Status DeleteFanOut(std::string_view job_id);
   StatusOr<std::vector<std::string>> JobsWithFanOut() const;

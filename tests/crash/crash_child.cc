@@ -560,15 +560,26 @@ int RunFanOut(const Options& o) {
   if (!created.ok()) Fatal("create: " + created.status().ToString());
   Report("C");
   // Each command waits for at most one chunk queued before it.
-  for (int i = 0; i < 20; ++i) {
-    StatusOr<std::optional<JobStateView>> job = ledger->GetJobState("big");
-    if (!job.ok()) Fatal("read: " + job.status().ToString());
-    if (!job->has_value() || !(*job)->fan_out_pending) break;
-    Status s = ledger->AddThingToThingGroup(RequestContext{"user:crash", ""},
-                                            ThingGroupMembershipRequest{"idle", "idler"});
-    if (!s.ok()) Fatal("idle: " + s.ToString());
-  }
+  auto finish_chunks = [&] {
+    for (int i = 0; i < 20; ++i) {
+      StatusOr<std::optional<JobStateView>> job = ledger->GetJobState("big");
+      if (!job.ok()) Fatal("read: " + job.status().ToString());
+      if (!job->has_value() || (!(*job)->fan_out_pending && !(*job)->cancel_pending)) return;
+      Status s = ledger->AddThingToThingGroup(RequestContext{"user:crash", ""},
+                                              ThingGroupMembershipRequest{"idle", "idler"});
+      if (!s.ok()) Fatal("idle: " + s.ToString());
+    }
+  };
+  finish_chunks();
   Report("X");
+  if (o.mode != "cancel") return 0;
+  // Then the job's cancel, over 10 QUEUED executions: in chunks of 3 as well.
+  CancelJobRequest cancel;
+  cancel.job_id = "big";
+  StatusOr<JobReference> canceled = ledger->CancelJob(RequestContext{"user:crash", "cancel-big"}, cancel);
+  if (!canceled.ok()) Fatal("cancel: " + canceled.status().ToString());
+  finish_chunks();
+  Report("Y");
   return 0;
 }
 
@@ -646,7 +657,7 @@ int main(int argc, char** argv) {
   if (o.mode == "import") return RunImport(o);
   if (o.mode == "hold") return RunHold(o);
   if (o.mode == "open") return RunOpen(o);
-  if (o.mode == "fanout") return RunFanOut(o);
+  if (o.mode == "fanout" || o.mode == "cancel") return RunFanOut(o);
   if (o.mode == "once") return RunOnce(o);
   Report("F unknown mode " + o.mode);
   return 4;

@@ -8,7 +8,8 @@
 //                        the source; a second import is refused (it needs an empty
 //                        ledger) and redoing it into an empty ledger gives the source;
 //   fanout.next_chunk    (and append.after_write during a chunked fan-out) the next open
-//                        resumes the fan-out; each thing is queued once;
+//                        resumes the fan-out; each thing is queued once; the same for a
+//                        cancel in chunks: each execution is canceled once;
 //   a rebuild            the registry names the old family, or the new one once switched;
 //                        the other is dropped at the next open; writers went on meanwhile.
 
@@ -70,6 +71,72 @@ void CrashAtWritePoint(bool ledger, const std::string& point, uint64_t nth) {
             << ", recovered head " << recovered.events << "\n";
 }
 
+// Reopens the ledger of a child killed during job "big"'s chunks (of 3) and lets the
+// open resume them: each command waits behind the chunk queued before it.
+void ReopenAndFinishChunks(const std::string& path, std::unique_ptr<Ledger>* ledger) {
+  LedgerOptions options;
+  options.limits.fan_out_chunk = 3;
+  auto opened = Ledger::Open(options, path);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  *ledger = std::move(opened).value();
+  for (int i = 0; i < 20; ++i) {
+    auto job = (*ledger)->GetJobState("big");
+    ASSERT_TRUE(job.ok() && job->has_value());
+    if (!(*job)->fan_out_pending && !(*job)->cancel_pending) return;
+    ASSERT_TRUE((*ledger)->AddThingToThingGroup(RequestContext{"user:check", ""}, {"idle", "checker"}).ok());
+  }
+  FAIL() << "job big's chunks did not finish";
+}
+
+// A cancel over more executions than a chunk, killed between its chunks or right
+// after a chunk's write: the next open resumes it, and every execution is canceled
+// exactly once, each caused by the one JobCanceled.
+TEST(CrashFanOutTest, AKilledCancelResumesAtTheNextOpenAndCancelsEachExecutionOnce) {
+  // The fan-out's chunks 2..4 are next_chunk #1..#3; the cancel's chunks 2..4 are #4..#6.
+  for (int nth : {4, 5}) {
+    SCOPED_TRACE("fanout.next_chunk #" + std::to_string(nth));
+    TempDir dir;
+    Child child({"cancel", dir.Sub("ledger"), "crash=fanout.next_chunk", "nth=" + std::to_string(nth)});
+    ASSERT_TRUE(child.started()) << child.error();
+    std::string line;
+    bool fanned_out = false, finished = false;
+    while (child.NextLine(&line)) {
+      fanned_out = fanned_out || line == "X";
+      finished = finished || line == "Y";
+    }
+    const int status = child.Wait();
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "the child did not die at the point: " << DescribeWaitStatus(status);
+    ASSERT_TRUE(fanned_out);
+    ASSERT_FALSE(finished);
+
+    std::unique_ptr<Ledger> ledger;
+    ASSERT_NO_FATAL_FAILURE(ReopenAndFinishChunks(dir.Sub("ledger"), &ledger));
+    auto job = ledger->GetJobState("big");
+    ASSERT_TRUE(job.ok() && job->has_value());
+    EXPECT_FALSE((*job)->cancel_pending);
+    EXPECT_EQ((*job)->status, JobStatus::kCanceled);
+    EXPECT_EQ((*job)->count(ExecutionStatus::kCanceled), 10);
+    EXPECT_EQ((*job)->count(ExecutionStatus::kQueued), 0);
+    int canceled = 0;
+    uint64_t job_canceled = 0;
+    for (auto c = ledger->log().NewCursor(); c->state() == EventCursor::State::kPositioned; c->Next()) {
+      if (std::holds_alternative<JobCanceled>(c->event().body)) job_canceled = c->event().sequence;
+      if (std::holds_alternative<ExecutionCanceled>(c->event().body)) {
+        ++canceled;
+        EXPECT_EQ(c->event().cause, job_canceled);
+      }
+    }
+    EXPECT_EQ(canceled, 10);
+    auto check = ledger->CheckState();
+    ASSERT_TRUE(check.ok()) << check.status().ToString();
+    EXPECT_TRUE(check->ok()) << check->differences.front();
+    StatusOr<VerifyResult> verified = ledger->log().Verify();
+    ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+    EXPECT_TRUE(verified->ok()) << verified->detail;
+  }
+}
+
 // A fan-out queued in chunks (LedgerLimits::fan_out_chunk) killed between chunks, or
 // right after a chunk's write before it was acknowledged: the next open resumes it from
 // the job's cursor, and every thing gets exactly one execution.
@@ -102,17 +169,8 @@ TEST(CrashFanOutTest, AKilledFanOutResumesAtTheNextOpenAndQueuesEachThingOnce) {
       EXPECT_GE(queued, 3);
     }
 
-    LedgerOptions options;
-    options.limits.fan_out_chunk = 3;
-    auto opened = Ledger::Open(options, dir.Sub("ledger"));
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    std::unique_ptr<Ledger> ledger = std::move(opened).value();
-    for (int i = 0; i < 20; ++i) {
-      auto job = ledger->GetJobState("big");
-      ASSERT_TRUE(job.ok() && job->has_value());
-      if (!(*job)->fan_out_pending) break;
-      ASSERT_TRUE(ledger->AddThingToThingGroup(RequestContext{"user:check", ""}, {"idle", "checker"}).ok());
-    }
+    std::unique_ptr<Ledger> ledger;
+    ASSERT_NO_FATAL_FAILURE(ReopenAndFinishChunks(dir.Sub("ledger"), &ledger));
     auto job = ledger->GetJobState("big");
     ASSERT_TRUE(job.ok() && job->has_value());
     EXPECT_FALSE((*job)->fan_out_pending);

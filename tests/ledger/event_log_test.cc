@@ -6,7 +6,9 @@
 #include <fstream>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -583,6 +585,58 @@ TEST_F(EventLogTest, IngestedRowsMergeWithStoredRowsAndLandAtOnce) {
   f = log_->OpenFamily("rows").value();
   EXPECT_EQ(log_->IngestRows(f, [](IngestTxn&) { return Status(); }).code(),
             StatusCode::kFailedPrecondition);
+}
+
+// More rows than the 65,536 at which the buffer is written as two table files of
+// adjacent key ranges on two threads: every row lands once, in order, and deletes hide
+// stored rows in both halves.
+TEST_F(EventLogTest, ALargeIngestIsWrittenInTwoFilesThatLandTogether) {
+  FamilyId f = log_->OpenFamily("rows").value();
+  constexpr int kKeys = 150000;
+  auto key = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "k/%06d", i);
+    return std::string(buf);
+  };
+  std::map<std::string, std::string> expected;
+  ASSERT_TRUE(log_->IngestRows(f, [&](IngestTxn& txn) -> Status {
+                    for (int i = 0; i < kKeys; i += 2) {
+                      JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, key(i), "stored" + std::to_string(i)));
+                      expected[key(i)] = "stored" + std::to_string(i);
+                    }
+                    return Status();
+                  })
+                  .ok());
+  ASSERT_TRUE(log_->IngestRows(f, [&](IngestTxn& txn) -> Status {
+                    for (int i = 0; i < kKeys; ++i) {
+                      if (i % 5 == 0) {
+                        JOBLEDGER_RETURN_IF_ERROR(txn.Delete(f, key(i)));
+                        expected.erase(key(i));
+                      } else if (i % 2 == 1 || i % 3 == 0) {
+                        JOBLEDGER_RETURN_IF_ERROR(txn.Put(f, key(i), "new" + std::to_string(i)));
+                        expected[key(i)] = "new" + std::to_string(i);
+                      }
+                    }
+                    return Status();
+                  })
+                  .ok());
+  auto check = [&] {
+    auto it = log_->ScanRows(f, "k/");
+    it->SeekToFirst();
+    auto want = expected.begin();
+    size_t seen = 0;
+    for (; it->Valid() && want != expected.end(); it->Next(), ++want, ++seen) {
+      ASSERT_EQ(it->key(), want->first);
+      ASSERT_EQ(it->value(), want->second);
+    }
+    EXPECT_FALSE(it->Valid());
+    EXPECT_EQ(seen, expected.size());
+  };
+  check();
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() + "/ledger/ingest"));
+  Reopen();
+  f = log_->OpenFamily("rows").value();
+  check();
 }
 
 TEST_F(EventLogTest, FamiliesAreCreatedDroppedAndNotCreatedByReaders) {

@@ -1,5 +1,7 @@
 // A job's fan-out over more things than LedgerLimits::fan_out_chunk is queued in
-// chunks, each an append of its own ending with a FanOutStep. These tests use chunks
+// chunks, each an append of its own ending with a FanOutStep; targets associated with a
+// CONTINUOUS job later are queued the same way, and a cancel over more executions than
+// a chunk cancels them in chunks. These tests use chunks
 // of 3 over groups of 10 and hold the writer with a decide step that waits, so the
 // order of appends is fixed without sleeping.
 
@@ -84,13 +86,33 @@ class FanOutTest : public ::testing::Test {
     return future;
   }
 
+  // Submits job "big"'s CancelJob without waiting.
+  std::future<StatusOr<JobReference>> SubmitCancel() {
+    auto promise = std::make_shared<std::promise<StatusOr<JobReference>>>();
+    auto future = promise->get_future();
+    CancelJobRequest cancel;
+    cancel.job_id = "big";
+    Status s = ledger_->SubmitCancelJob(As("user:ops"), cancel,
+                                        [promise](StatusOr<JobReference> r) { promise->set_value(std::move(r)); });
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return future;
+  }
+
+  // Job "big" over a group of kThings, its fan-out done: kThings QUEUED executions.
+  void QueuedJob() {
+    ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+    ASSERT_TRUE(ledger_->CreateJob(As("user:ops"), NewJob("big", {GroupArnOf("fleet")})).ok());
+    ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+    ASSERT_EQ(Job().count(ExecutionStatus::kQueued), kThings);
+  }
+
   // Lets the chunks run: each blocking command waits behind the chunk queued before
-  // it, so at most one chunk per call; stops once the fan-out is done.
+  // it, so at most one chunk per call; stops once the fan-out (and a cancel) is done.
   void DrainFanOut(const std::string& job) {
     for (int i = 0; i < kThings + 2; ++i) {
       auto j = ledger_->GetJobState(job);
       ASSERT_TRUE(j.ok()) << j.status().ToString();
-      if (!j->has_value() || !(*j)->fan_out_pending) return;
+      if (!j->has_value() || (!(*j)->fan_out_pending && !(*j)->cancel_pending)) return;
       Status s = ledger_->AddThingToThingGroup(As("user:ops"), {"idle", "idler"});
       ASSERT_TRUE(s.ok()) << s.ToString();
     }
@@ -285,13 +307,7 @@ TEST_F(FanOutTest, ACancelDuringTheFanOutStopsTheRemainingChunks) {
   ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
   Hold();
   auto created = SubmitCreate(NewJob("big", {GroupArnOf("fleet")}));
-  auto promise = std::make_shared<std::promise<StatusOr<JobReference>>>();
-  auto canceled = promise->get_future();
-  CancelJobRequest cancel;
-  cancel.job_id = "big";
-  ASSERT_TRUE(ledger_->SubmitCancelJob(As("user:ops"), cancel,
-                                       [promise](StatusOr<JobReference> r) { promise->set_value(std::move(r)); })
-                  .ok());
+  auto canceled = SubmitCancel();
   Release();
   ASSERT_TRUE(created.get().ok());
   ASSERT_TRUE(canceled.get().ok());
@@ -362,6 +378,145 @@ TEST_F(FanOutTest, ThingsInSeveralTargetsAreQueuedOnceAcrossChunks) {
   ASSERT_NO_FATAL_FAILURE(DrainFanOut("both"));
   EXPECT_EQ(Job("both").count(ExecutionStatus::kQueued), kThings + 2);  // + only-b, solo
   EXPECT_EQ(Count(EventKind::kExecutionQueued, "both"), kThings + 2);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+// ---- a cancel over many executions, and targets associated later ----
+
+TEST_F(FanOutTest, ACancelBeyondOneChunkCancelsInChunksAndNoDeviceStartsMeanwhile) {
+  ASSERT_NO_FATAL_FAILURE(QueuedJob());
+  // The device calls are decided after the cancel's first chunk, before its second.
+  Hold();
+  auto canceled = SubmitCancel();
+  auto update = SubmitUpdate(Thing(kThings - 1), ExecutionStatus::kInProgress);
+  auto start_promise = std::make_shared<std::promise<StatusOr<StartNextPendingJobExecutionResponse>>>();
+  auto started = start_promise->get_future();
+  StartNextPendingJobExecutionRequest next;
+  next.thing_name = Thing(kThings - 2);
+  ASSERT_TRUE(ledger_->SubmitStartNextPendingJobExecution(
+                         As("thing:" + next.thing_name), next,
+                         [start_promise](StatusOr<StartNextPendingJobExecutionResponse> r) {
+                           start_promise->set_value(std::move(r));
+                         })
+                  .ok());
+  Release();
+  ASSERT_TRUE(canceled.get().ok());
+  StatusOr<UpdateJobExecutionResponse> refused = update.get();
+  ASSERT_EQ(refused.status().aws_error(), AwsError::kInvalidStateTransition) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("is being canceled"), std::string::npos) << refused.status().ToString();
+  StatusOr<StartNextPendingJobExecutionResponse> nothing = started.get();
+  ASSERT_TRUE(nothing.ok()) << nothing.status().ToString();
+  EXPECT_FALSE(nothing->execution.has_value()) << "a device started an execution its job's cancel is canceling";
+  // Between chunks: the job is CANCELED, the counters agree with the executions
+  // canceled so far, and the rest is still to do.
+  JobStateView between = Job();
+  EXPECT_EQ(between.status, JobStatus::kCanceled);
+  EXPECT_TRUE(between.cancel_pending);
+  EXPECT_EQ(between.count(ExecutionStatus::kCanceled), static_cast<int64_t>(kChunk));
+  EXPECT_EQ(between.count(ExecutionStatus::kQueued), kThings - static_cast<int64_t>(kChunk));
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  const JobStateView after = Job();
+  EXPECT_FALSE(after.cancel_pending);
+  EXPECT_EQ(after.count(ExecutionStatus::kCanceled), kThings);
+  EXPECT_EQ(after.count(ExecutionStatus::kQueued), 0);
+  // Every execution canceled once, each caused by the one JobCanceled, in appends of
+  // at most a chunk.
+  uint64_t job_canceled = 0;
+  int executions = 0;
+  for (const Event& e : Events()) {
+    if (std::holds_alternative<JobCanceled>(e.body)) job_canceled = e.sequence;
+    if (std::holds_alternative<ExecutionCanceled>(e.body)) {
+      ++executions;
+      EXPECT_EQ(e.cause, job_canceled);
+      EXPECT_EQ(e.actor, "system:cancel");
+    }
+  }
+  EXPECT_EQ(executions, kThings);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, AForceCancelBeyondOneChunkCancelsInProgressExecutionsInChunks) {
+  ASSERT_NO_FATAL_FAILURE(QueuedJob());
+  for (int i = 0; i < kThings / 2; ++i) {
+    auto u = ledger_->UpdateJobExecution(As("thing:" + Thing(i)), Update("big", Thing(i), ExecutionStatus::kInProgress));
+    ASSERT_TRUE(u.ok()) << u.status().ToString();
+  }
+  // A plain cancel leaves the IN_PROGRESS ones; a second one with force takes them.
+  CancelJobRequest cancel;
+  cancel.job_id = "big";
+  ASSERT_TRUE(ledger_->CancelJob(As("user:ops"), cancel).ok());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  EXPECT_EQ(Job().count(ExecutionStatus::kInProgress), kThings / 2);
+  EXPECT_EQ(Job().count(ExecutionStatus::kCanceled), kThings / 2);
+  cancel.force = true;
+  ASSERT_TRUE(ledger_->CancelJob(As("user:ops"), cancel).ok());
+  EXPECT_TRUE(Job().cancel_pending);  // 5 IN_PROGRESS, chunks of 3
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  EXPECT_EQ(Job().count(ExecutionStatus::kInProgress), 0);
+  EXPECT_EQ(Job().count(ExecutionStatus::kCanceled), kThings);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, ACancelCutShortByACloseResumesAtTheNextOpen) {
+  ASSERT_NO_FATAL_FAILURE(QueuedJob());
+  Hold();
+  auto canceled = SubmitCancel();
+  Release();
+  ASSERT_TRUE(canceled.get().ok());
+  ledger_.reset();
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  EXPECT_EQ(Job().count(ExecutionStatus::kCanceled), kThings);
+  EXPECT_EQ(Count(EventKind::kExecutionCanceled, "big"), kThings);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, AJobDeletedDuringItsCancelLeavesNothingToResume) {
+  ASSERT_NO_FATAL_FAILURE(QueuedJob());
+  Hold();
+  auto canceled = SubmitCancel();
+  DeleteJobRequest del;
+  del.job_id = "big";
+  del.force = true;
+  auto del_promise = std::make_shared<std::promise<Status>>();
+  auto deleted = del_promise->get_future();
+  ASSERT_TRUE(ledger_->SubmitDeleteJob(As("user:ops"), del, [del_promise](Status s) { del_promise->set_value(s); }).ok());
+  Release();
+  ASSERT_TRUE(canceled.get().ok());
+  ASSERT_TRUE(deleted.get().ok());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  EXPECT_EQ(Count(EventKind::kExecutionCanceled, "big"), static_cast<int>(kChunk));
+  ExpectStateIsTheFoldOfTheLog();
+  ledger_.reset();
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_TRUE(ledger_->AwaitFanOuts().ok());
+  EXPECT_EQ(Count(EventKind::kExecutionCanceled, "big"), static_cast<int>(kChunk));
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, AGroupAssociatedWithAContinuousJobIsQueuedInChunks) {
+  ASSERT_NO_FATAL_FAILURE(Fleet("fleet", kThings));
+  CreateJobRequest r = NewJob("cont", {ThingArnOf("solo")});
+  r.target_selection = TargetSelection::kContinuous;
+  ASSERT_TRUE(ledger_->CreateJob(As("user:ops"), r).ok());
+  AssociateTargetsWithJobRequest associate;
+  associate.job_id = "cont";
+  associate.targets = {GroupArnOf("fleet"), ThingArnOf("solo")};
+  const uint64_t before = ledger_->log().head().sequence;
+  ASSERT_TRUE(ledger_->AssociateTargetsWithJob(As("user:ops"), associate).ok());
+  // The first append: the association, one chunk, and where to resume.
+  std::vector<EventKind> first;
+  for (const Event& e : Events()) {
+    if (e.sequence > before && first.size() < kChunk + 3) first.push_back(KindOf(e.body));
+  }
+  ASSERT_GE(first.size(), kChunk + 2);
+  EXPECT_EQ(first[0], EventKind::kTargetsAssociated);
+  for (size_t i = 1; i <= kChunk; ++i) EXPECT_EQ(first[i], EventKind::kExecutionQueued);
+  EXPECT_EQ(first[kChunk + 1], EventKind::kFanOutStep);
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("cont"));
+  EXPECT_EQ(Job("cont").count(ExecutionStatus::kQueued), kThings + 1);  // + solo
+  EXPECT_EQ(Count(EventKind::kExecutionQueued, "cont"), kThings + 1);
+  EXPECT_EQ(Job("cont").status, JobStatus::kInProgress);
   ExpectStateIsTheFoldOfTheLog();
 }
 

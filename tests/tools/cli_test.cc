@@ -907,6 +907,33 @@ TEST_F(CliTest, ReadingCommandsLeaveTheFolderByteIdentical) {
   EXPECT_EQ(Differences(before, SnapshotOf(db_)), "");
 }
 
+// A cancel over more executions than one chunk (LedgerLimits::fan_out_chunk, 500)
+// goes on after its answer; the CLI finishes it before it reports, so the next
+// command, a reader, sees every execution canceled.
+TEST_F(CliTest, ACancelOverManyExecutionsIsWholeBeforeTheCommandReports) {
+  constexpr int kThings = 600;
+  {
+    LedgerOptions options;
+    options.clock = &clock_;
+    options.sync = false;
+    StatusOr<std::unique_ptr<Ledger>> writer = Ledger::Open(options, db_);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    for (int i = 0; i < kThings; ++i) {
+      ASSERT_TRUE((*writer)->AddThingToThingGroup(RequestContext{"user:test", ""},
+                                                  {"fleet", "t" + std::to_string(i)}).ok());
+    }
+  }
+  Ok({"create-job", "--job-id", "big", "--targets", kGroup + "fleet", "--document", "{}"});
+  json before = Ok({"describe-job", "--job-id", "big"});
+  EXPECT_EQ(before["job"]["jobProcessDetails"]["numberOfQueuedThings"], kThings) << before.dump();
+  Ok({"cancel-job", "--job-id", "big"});
+  json after = Ok({"describe-job", "--job-id", "big"});
+  const json& details = after["job"]["jobProcessDetails"];
+  EXPECT_EQ(after["job"]["status"], "CANCELED");
+  EXPECT_EQ(details["numberOfCanceledThings"], kThings) << after.dump();
+  EXPECT_EQ(details.value("numberOfQueuedThings", 0), 0) << after.dump();
+}
+
 TEST_F(CliTest, ReadingCommandsNextToALiveWriterLeaveTheFolderByteIdentical) {
   Fleet("fleet", 2);
   Ok({"create-job", "--job-id", "j", "--targets", kGroup + "fleet", "--document", "{}"});

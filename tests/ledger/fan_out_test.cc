@@ -26,11 +26,15 @@ class FanOutTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
 
-  void Open() {
+  // `max_group_size` 1: every append is a group of its own, so a Gate() is never
+  // decided in the group of the appends before it (whose answers come after the
+  // group's write).
+  void Open(size_t max_group_size = 256) {
     ledger_.reset();
     LedgerOptions options;
     options.clock = &clock_;
     options.sync = false;
+    options.max_group_size = max_group_size;
     options.limits.fan_out_chunk = kChunk;
     auto opened = Ledger::Open(options, dir_.path() + "/ledger");
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -56,6 +60,21 @@ class FanOutTest : public ::testing::Test {
           return Status();
         },
         nullptr);
+  }
+  // Blocks the writer at this point of its queue (behind what is submitted so far)
+  // until the returned promise is set. Needs Open(1): in a group with earlier appends
+  // it would hold back their answers too.
+  std::shared_ptr<std::promise<void>> Gate() {
+    auto open = std::make_shared<std::promise<void>>();
+    std::shared_future<void> opened = open->get_future().share();
+    ledger_->log().AppendAsync(
+        AppendOptions{},
+        [opened](AppendTxn&) {
+          opened.wait();
+          return Status();
+        },
+        nullptr);
+    return open;
   }
   void Release() {
     {
@@ -87,11 +106,12 @@ class FanOutTest : public ::testing::Test {
   }
 
   // Submits job "big"'s CancelJob without waiting.
-  std::future<StatusOr<JobReference>> SubmitCancel() {
+  std::future<StatusOr<JobReference>> SubmitCancel(bool force = false) {
     auto promise = std::make_shared<std::promise<StatusOr<JobReference>>>();
     auto future = promise->get_future();
     CancelJobRequest cancel;
     cancel.job_id = "big";
+    cancel.force = force;
     Status s = ledger_->SubmitCancelJob(As("user:ops"), cancel,
                                         [promise](StatusOr<JobReference> r) { promise->set_value(std::move(r)); });
     EXPECT_TRUE(s.ok()) << s.ToString();
@@ -384,6 +404,7 @@ TEST_F(FanOutTest, ThingsInSeveralTargetsAreQueuedOnceAcrossChunks) {
 // ---- a cancel over many executions, and targets associated later ----
 
 TEST_F(FanOutTest, ACancelBeyondOneChunkCancelsInChunksAndNoDeviceStartsMeanwhile) {
+  ASSERT_NO_FATAL_FAILURE(Open(/*max_group_size=*/1));
   ASSERT_NO_FATAL_FAILURE(QueuedJob());
   // The device calls are decided after the cancel's first chunk, before its second.
   Hold();
@@ -399,6 +420,9 @@ TEST_F(FanOutTest, ACancelBeyondOneChunkCancelsInChunksAndNoDeviceStartsMeanwhil
                            start_promise->set_value(std::move(r));
                          })
                   .ok());
+  // The second chunk is queued when the first commits, behind this gate: the reads
+  // below happen between the two.
+  std::shared_ptr<std::promise<void>> gate = Gate();
   Release();
   ASSERT_TRUE(canceled.get().ok());
   StatusOr<UpdateJobExecutionResponse> refused = update.get();
@@ -414,6 +438,7 @@ TEST_F(FanOutTest, ACancelBeyondOneChunkCancelsInChunksAndNoDeviceStartsMeanwhil
   EXPECT_TRUE(between.cancel_pending);
   EXPECT_EQ(between.count(ExecutionStatus::kCanceled), static_cast<int64_t>(kChunk));
   EXPECT_EQ(between.count(ExecutionStatus::kQueued), kThings - static_cast<int64_t>(kChunk));
+  gate->set_value();
   ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
   const JobStateView after = Job();
   EXPECT_FALSE(after.cancel_pending);
@@ -436,6 +461,7 @@ TEST_F(FanOutTest, ACancelBeyondOneChunkCancelsInChunksAndNoDeviceStartsMeanwhil
 }
 
 TEST_F(FanOutTest, AForceCancelBeyondOneChunkCancelsInProgressExecutionsInChunks) {
+  ASSERT_NO_FATAL_FAILURE(Open(/*max_group_size=*/1));
   ASSERT_NO_FATAL_FAILURE(QueuedJob());
   for (int i = 0; i < kThings / 2; ++i) {
     auto u = ledger_->UpdateJobExecution(As("thing:" + Thing(i)), Update("big", Thing(i), ExecutionStatus::kInProgress));
@@ -448,9 +474,14 @@ TEST_F(FanOutTest, AForceCancelBeyondOneChunkCancelsInProgressExecutionsInChunks
   ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
   EXPECT_EQ(Job().count(ExecutionStatus::kInProgress), kThings / 2);
   EXPECT_EQ(Job().count(ExecutionStatus::kCanceled), kThings / 2);
-  cancel.force = true;
-  ASSERT_TRUE(ledger_->CancelJob(As("user:ops"), cancel).ok());
+  Hold();
+  auto forced = SubmitCancel(/*force=*/true);
+  std::shared_ptr<std::promise<void>> gate = Gate();  // ahead of the second chunk
+  Release();
+  ASSERT_TRUE(forced.get().ok());
   EXPECT_TRUE(Job().cancel_pending);  // 5 IN_PROGRESS, chunks of 3
+  EXPECT_EQ(Job().count(ExecutionStatus::kInProgress), kThings / 2 - static_cast<int64_t>(kChunk));
+  gate->set_value();
   ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
   EXPECT_EQ(Job().count(ExecutionStatus::kInProgress), 0);
   EXPECT_EQ(Job().count(ExecutionStatus::kCanceled), kThings);

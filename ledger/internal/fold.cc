@@ -129,8 +129,10 @@ class Folder {
   }
 
   // A canceled job's last execution left the cancel's reach: it is done.
-  Status EndCancel(const JobState& job, std::string_view job_id, bool was_pending) {
+  Status EndCancel(JobState& job, std::string_view job_id, bool was_pending) {
     if (!was_pending || CancelPending(job)) return Status();
+    job.canceled_seq = 0;
+    job.canceled_by_abort = false;
     return store_.DeleteFanOut(job_id);
   }
 
@@ -201,13 +203,17 @@ class Folder {
     if (b.comment) job.comment = b.comment;
     job.force_canceled = job.force_canceled || b.force;
     job.last_updated_at = e_.recorded_at_micros;
-    job.canceled_seq = e_.sequence;
-    job.canceled_by_abort = e_.actor == kActorAbort;
     JOBLEDGER_RETURN_IF_ERROR(StopRollout(job, b.job_id));
     JOBLEDGER_RETURN_IF_ERROR(StopFanOut(job, b.job_id));
-    // The cancel of its executions may take more than this append (in chunks): the
-    // job is listed for the ledger to continue (and resume at open) until it is done.
-    if (CancelPending(job)) JOBLEDGER_RETURN_IF_ERROR(store_.PutFanOut(b.job_id));
+    // The cancel of its executions may take more than this append (in chunks): until
+    // it is done, the job is listed for the ledger to continue (and resume at open),
+    // and remembers the cancel (the chunks' cause and actor). A finished cancel leaves
+    // the job's row as it always was.
+    if (CancelPending(job)) {
+      job.canceled_seq = e_.sequence;
+      job.canceled_by_abort = e_.actor == kActorAbort;
+      JOBLEDGER_RETURN_IF_ERROR(store_.PutFanOut(b.job_id));
+    }
     // The job stays indexed under its groups: a thing leaving one still gets its
     // pending (IN_PROGRESS) execution REMOVED. Joining checks the job's status.
     return store_.PutJob(b.job_id, job);

@@ -56,8 +56,8 @@ struct JobState {
   bool fanout_pending = false;
   std::string fanout_target;
   std::string fanout_after;
-  // The JobCanceled event of the latest cancel, and whether an abort made it: the
-  // cause and actor of the chunks that cancel the job's executions (CancelPending).
+  // While a cancel is unfinished (CancelPending): its JobCanceled event and whether an
+  // abort made it, the cause and actor of the chunks that cancel the executions.
   uint64_t canceled_seq = 0;
   bool canceled_by_abort = false;
 

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "ledger/internal/state.h"
 #include "ledger/ledger.h"
+#include "ledger/wire.h"
 #include "tests/ledger/ledger_test_util.h"
 
 namespace jobledger::testing {
@@ -549,6 +551,70 @@ TEST_F(FanOutTest, AGroupAssociatedWithAContinuousJobIsQueuedInChunks) {
   EXPECT_EQ(Count(EventKind::kExecutionQueued, "cont"), kThings + 1);
   EXPECT_EQ(Job("cont").status, JobStatus::kInProgress);
   ExpectStateIsTheFoldOfTheLog();
+}
+
+// The job's state row carries the cancel (its event, and whether an abort made it) only
+// while the cancel is unfinished: a finished one leaves the row as an atomic cancel
+// did, so ledgers written before chunked cancels fold to the same rows.
+TEST_F(FanOutTest, TheJobsStateRowCarriesACancelOnlyWhileItIsUnfinished) {
+  ASSERT_NO_FATAL_FAILURE(Open(/*max_group_size=*/1));
+  ASSERT_NO_FATAL_FAILURE(QueuedJob());
+  FamilyId family = ledger_->log().OpenFamily(internal::kStateFamily).value();
+  internal::StateStore store(&ledger_->log(), family);
+  Hold();
+  auto canceled = SubmitCancel();
+  std::shared_ptr<std::promise<void>> gate = Gate();
+  Release();
+  ASSERT_TRUE(canceled.get().ok());
+  std::optional<internal::JobState> during = store.GetJob("big").value();
+  ASSERT_TRUE(during.has_value());
+  EXPECT_TRUE(internal::CancelPending(*during));
+  EXPECT_NE(during->canceled_seq, 0u);
+  EXPECT_FALSE(during->canceled_by_abort);
+  gate->set_value();
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("big"));
+  std::optional<internal::JobState> after = store.GetJob("big").value();
+  ASSERT_TRUE(after.has_value());
+  EXPECT_FALSE(internal::CancelPending(*after));
+  EXPECT_EQ(after->canceled_seq, 0u);
+
+  // The codec: both optional sections round-trip; out of order or unknown, the row is
+  // malformed (a DataLoss error naming the job), never misread.
+  internal::JobState j = *during;
+  j.fanout_pending = true;
+  j.fanout_target = "arn:aws:iot:us-east-1:123456789012:thinggroup/fleet";
+  j.fanout_after = "dev-4";
+  j.canceled_by_abort = true;
+  StatusOr<internal::JobState> back = internal::DecodeJobState(internal::EncodeJobState(j), "big");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, j);
+  internal::JobState plain = j;
+  plain.fanout_pending = false;
+  plain.fanout_target.clear();
+  plain.fanout_after.clear();
+  plain.canceled_seq = 0;
+  plain.canceled_by_abort = false;
+  const std::string base = internal::EncodeJobState(plain);
+  auto with = [&](std::initializer_list<uint64_t> tags) {
+    WireWriter w;
+    for (uint64_t tag : tags) {
+      w.U64(tag);
+      if (tag == 1) {
+        w.Str("arn:aws:iot:us-east-1:123456789012:thinggroup/fleet");
+        w.Str("dev-4");
+      } else {
+        w.U64(7);
+        w.Bool(false);
+      }
+    }
+    return base + w.Take();
+  };
+  EXPECT_TRUE(internal::DecodeJobState(with({1, 2}), "big").ok());
+  for (auto bad : {with({2, 1}), with({1, 1}), with({3})}) {
+    StatusOr<internal::JobState> refused = internal::DecodeJobState(bad, "big");
+    EXPECT_EQ(refused.status().code(), StatusCode::kDataLoss);
+    EXPECT_NE(refused.status().message().find("'big'"), std::string::npos) << refused.status().ToString();
+  }
 }
 
 }  // namespace

@@ -538,16 +538,33 @@ class LedgerImpl final : public Ledger {
       }
     }
     JOBLEDGER_ASSIGN_OR_RETURN(FamilyId scratch, log_->OpenFamily(kScratch));
-    Status folded = FoldLogInto(scratch, &result.events_folded);
-    if (folded.ok()) {
-      // The stored state first, the log's fold second.
-      StatusOr<std::vector<std::string>> diff = CompareFamilies(*log_, state_, scratch);
-      if (diff.ok()) {
-        result.differences = std::move(diff).value();
-      } else {
-        folded = diff.status();
-      }
+    uint64_t folded_to = 0;
+    Status folded = FoldLogInto(scratch, &folded_to);
+    // Compare under the append lock once the fold has reached the head, so the stored
+    // state and the fold stand at one sequence while writers go on; fold what arrived
+    // meanwhile and look again if not.
+    for (bool done = false; folded.ok() && !done;) {
+      folded = log_->WriteRows(
+          [&](RowTxn& txn) -> Status {
+            const uint64_t head = log_->head().sequence;
+            if (head == folded_to) {
+              // The stored state first, the log's fold second.
+              JOBLEDGER_ASSIGN_OR_RETURN(result.differences, CompareFamilies(*log_, state_, scratch));
+              done = true;
+              return Status();
+            }
+            StateStore store(&txn, scratch);
+            auto cursor = log_->NewCursor(folded_to + 1, head);
+            for (; cursor->state() == EventCursor::State::kPositioned; cursor->Next()) {
+              JOBLEDGER_RETURN_IF_ERROR(internal::ApplyEvent(cursor->event(), store));
+            }
+            JOBLEDGER_RETURN_IF_ERROR(cursor->status());
+            folded_to = head;
+            return Status();
+          },
+          Durability::kNoSync);
     }
+    result.events_folded = folded_to;
     Status dropped = log_->DropFamily(scratch);
     JOBLEDGER_RETURN_IF_ERROR(folded);
     JOBLEDGER_RETURN_IF_ERROR(dropped);

@@ -244,8 +244,9 @@ class Ledger {
       std::string_view job_id, std::string_view thing_name,
       std::optional<int64_t> execution_number = std::nullopt) const = 0;
   // Folds the whole log and compares the result with the stored state: in a scratch
-  // family (read-write), or in memory (read-only and secondary; needs memory for the
-  // whole state).
+  // family (read-write; the comparison at one sequence, under the append lock, so it
+  // may run beside writers), or in memory (read-only and secondary; needs memory for
+  // the whole state).
   virtual StatusOr<StateCheckResult> CheckState() = 0;
 
   // Appends events with their whole envelope, as an import does: each must continue

@@ -1692,6 +1692,43 @@ TEST_F(LedgerConcurrencyTest, RacingUpdatesOfOneExecutionSerializeByVersion) {
   ExpectLogAndStateSound();
 }
 
+// CheckState beside writers: it compares at one sequence (under the append lock, after
+// folding what arrived meanwhile), so a consistent ledger never shows a difference
+// merely because an append landed between its fold and its comparison.
+TEST_F(LedgerConcurrencyTest, CheckStateBesideWritersFindsNoDifference) {
+  MustCreate(NewJob("busy", {ThingArnOf("d0"), ThingArnOf("d1"), ThingArnOf("d2"), ThingArnOf("d3")}));
+  std::atomic<bool> stop{false};
+  std::atomic<int> appended{0};
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      const std::string thing = "d" + std::to_string(w);
+      for (int i = 0; !stop.load(); ++i) {
+        UpdateJobExecutionRequest r = Update("busy", thing, ExecutionStatus::kInProgress);
+        r.status_details = DetailsMap{{"i", std::to_string(i)}};
+        if (ledger_->UpdateJobExecution(As("thing:" + thing), r).ok()) ++appended;
+        ThingGroupMembershipRequest m{"g" + std::to_string(w), thing + "-" + std::to_string(i)};
+        if (ledger_->AddThingToThingGroup(As("user:ops"), m).ok()) ++appended;
+      }
+    });
+  }
+  int checks = 0;
+  std::vector<std::string> differences;
+  while (checks < 5 || appended.load() < 200) {
+    auto check = ledger_->CheckState();
+    ASSERT_TRUE(check.ok()) << check.status().ToString();
+    for (std::string& d : check->differences) differences.push_back(std::move(d));
+    ++checks;
+    if (checks > 200) break;
+  }
+  stop.store(true);
+  for (std::thread& t : writers) t.join();
+  EXPECT_TRUE(differences.empty()) << differences.size() << " differences over " << checks
+                                   << " checks; first: " << differences.front();
+  EXPECT_GE(appended.load(), 200);
+  ExpectLogAndStateSound();
+}
+
 TEST_F(LedgerConcurrencyTest, IndependentDeviceFlowsInterleaveCleanly) {
   constexpr int kWorkers = 4;
   constexpr int kJobsPerWorker = 6;

@@ -138,12 +138,7 @@ class LedgerImpl final : public Ledger {
         finish(StatusOr<std::pair<Result, AppendResult>>(appended.status()));
         return;
       }
-      if (!appended->duplicate) {
-        for (std::string& job : *continued) {
-          ChainStarted();
-          ScheduleFanOut(std::move(job));
-        }
-      }
+      if (!appended->duplicate) StartChains(std::move(*continued));
       NotifyDue(*appended);
       // A retried request decided nothing; the caller answers it from the log.
       Result result = appended->duplicate || !decided->has_value() ? Result{} : std::move(**decided);
@@ -261,14 +256,19 @@ class LedgerImpl final : public Ledger {
         .IgnoreError();  // kWait never refuses
   }
 
-  // Every unfinished fan-out or cancel, at a read-write open (a crash or a close cut
-  // it short).
-  Status ResumeFanOuts() {
-    JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> jobs, StateStore(log_.get(), state_).JobsWithFanOut());
+  // A chain of chunks for each job.
+  void StartChains(std::vector<std::string> jobs) {
     for (std::string& job : jobs) {
       ChainStarted();
       ScheduleFanOut(std::move(job));
     }
+  }
+
+  // Every unfinished fan-out or cancel, at a read-write open (a crash or a close cut
+  // it short).
+  Status ResumeFanOuts() {
+    JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> jobs, StateStore(log_.get(), state_).JobsWithFanOut());
+    StartChains(std::move(jobs));
     return Status();
   }
 
@@ -461,10 +461,7 @@ class LedgerImpl final : public Ledger {
             continued = decider.continued();
             return Status();
           }));
-      for (std::string& job : continued) {
-        ChainStarted();
-        ScheduleFanOut(std::move(job));
-      }
+      StartChains(std::move(continued));
       if (appended.last_sequence >= appended.first_sequence) {
         out.appended += appended.last_sequence - appended.first_sequence + 1;
       }

@@ -314,10 +314,12 @@ Status Decider::FanOut(std::string_view job_id, uint64_t cause, size_t first_tar
   return Status();
 }
 
+bool Decider::Continued(std::string_view job_id) const {
+  return std::find(continued_.begin(), continued_.end(), job_id) != continued_.end();
+}
+
 void Decider::Continue(std::string_view job_id) {
-  if (std::find(continued_.begin(), continued_.end(), job_id) == continued_.end()) {
-    continued_.emplace_back(job_id);
-  }
+  if (!Continued(job_id)) continued_.emplace_back(job_id);
 }
 
 Status Decider::ContinueFanOut(std::string_view job_id) {
@@ -330,7 +332,7 @@ Status Decider::ContinueFanOut(std::string_view job_id) {
   // Finished, or the job was canceled or deleted meanwhile (which ends a fan-out).
   if (!job->fanout_pending || job->status != JobStatus::kInProgress) return Status();
   JOBLEDGER_RETURN_IF_ERROR(FanOut(job_id, job->incarnation));
-  if (std::find(continued_.begin(), continued_.end(), job_id) != continued_.end()) return Status();
+  if (Continued(job_id)) return Status();
   // The last chunk: a SNAPSHOT job whose executions all ended meanwhile completes, and
   // abort criteria that were met meanwhile fire.
   JOBLEDGER_RETURN_IF_ERROR(CheckAbort(job_id, txn_.next_sequence() - 1));
@@ -599,34 +601,42 @@ StatusOr<UpdateJobExecutionResponse> Decider::UpdateJobExecution(
 StatusOr<StartNextPendingJobExecutionResponse> Decider::StartNext(
     const StartNextPendingJobExecutionRequest& r) {
   JOBLEDGER_ASSIGN_OR_RETURN(std::vector<PendingEntry> pending, store_.PendingOfThing(r.thing_name));
-  std::optional<std::pair<ExecutionId, ExecState>> pick;
-  std::optional<std::pair<ExecutionId, ExecState>> queued;
-  // Skips an execution a cancel still in chunks is about to cancel.
-  auto startable = [&](const ExecutionId& id, const ExecState& exec) -> StatusOr<bool> {
-    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, store_.GetJob(id.job_id));
-    return !job || !InCancelsReach(*job, exec);
+  // The candidate with its job, read once. An execution a cancel still in chunks is
+  // about to cancel is skipped.
+  struct Candidate {
+    ExecutionId id;
+    ExecState exec;
+    std::optional<JobState> job;
   };
+  auto candidate = [&](const ExecutionId& id, const ExecState& exec) -> StatusOr<std::optional<Candidate>> {
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, store_.GetJob(id.job_id));
+    if (job && InCancelsReach(*job, exec)) return std::optional<Candidate>();
+    return std::optional<Candidate>(Candidate{id, exec, std::move(job)});
+  };
+  std::optional<Candidate> pick;
+  std::optional<Candidate> queued;
   for (const PendingEntry& p : pending) {
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecState> exec, store_.GetExecution(p.id));
     if (!exec) return InternalError("ledger.state: a pending execution has no state; check the state");
     if (exec->status == ExecutionStatus::kInProgress) {
-      JOBLEDGER_ASSIGN_OR_RETURN(bool ok, startable(p.id, *exec));
-      if (!ok) continue;
-      pick.emplace(p.id, *exec);
-      break;  // IN_PROGRESS first
+      JOBLEDGER_ASSIGN_OR_RETURN(pick, candidate(p.id, *exec));
+      if (pick) break;  // IN_PROGRESS first
+      continue;
     }
     if (!queued && exec->status == ExecutionStatus::kQueued) {
-      JOBLEDGER_ASSIGN_OR_RETURN(bool ok, startable(p.id, *exec));
-      if (ok) queued.emplace(p.id, *exec);
+      JOBLEDGER_ASSIGN_OR_RETURN(queued, candidate(p.id, *exec));
     }
   }
   if (!pick) pick = std::move(queued);
   StartNextPendingJobExecutionResponse out;
   if (!pick) return out;
-  const ExecutionId& id = pick->first;
-  JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(id.job_id));
-  if (pick->second.status == ExecutionStatus::kQueued) {
-    const ExecState& exec = pick->second;
+  const ExecutionId& id = pick->id;
+  if (!pick->job) {
+    JOBLEDGER_ASSIGN_OR_RETURN(pick->job, RequireJob(id.job_id));  // its error, named
+  }
+  const JobState& job = *pick->job;
+  if (pick->exec.status == ExecutionStatus::kQueued) {
+    const ExecState& exec = pick->exec;
     JOBLEDGER_RETURN_IF_ERROR(
         Emit(actor_, 0,
              ExecutionStatusChanged{id.job_id, id.thing_name, id.execution_number,
@@ -635,9 +645,9 @@ StatusOr<StartNextPendingJobExecutionResponse> Decider::StartNext(
                                     r.step_timeout_in_minutes})
             .status());
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecState> after, store_.GetExecution(id));
-    pick->second = *after;
+    pick->exec = *after;
   }
-  JOBLEDGER_ASSIGN_OR_RETURN(DeviceJobExecution view, DeviceView(id, pick->second, job));
+  JOBLEDGER_ASSIGN_OR_RETURN(DeviceJobExecution view, DeviceView(id, pick->exec, job));
   out.execution = std::move(view);
   return out;
 }

@@ -91,6 +91,7 @@ class Decider {
   Status CancelExecutions(std::string_view job_id, bool force, uint64_t cause,
                           std::string_view actor);
   void Continue(std::string_view job_id);
+  bool Continued(std::string_view job_id) const;
   Status RunRolloutWindow(std::string_view job_id, uint64_t cause);
   // Queues the job's executions from its fan-out cursor (for a new fan-out, the target
   // at index `first_target`: 0 for a new job, the first added one for targets

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ledger/ledger.h"
@@ -102,6 +103,39 @@ class LedgerFixture : public ::testing::Test {
   ManualClock clock_{kT0};
   std::unique_ptr<Ledger> ledger_;
 };
+
+// ---- one-line descriptions, for failure messages ----
+
+inline std::string Str(const std::optional<int64_t>& v) { return v ? std::to_string(*v) : "-"; }
+inline std::string Str(const std::optional<std::string>& v) { return v ? "'" + *v + "'" : "-"; }
+inline std::string Str(const DetailsMap& d) {
+  std::string out = "{";
+  for (const auto& [k, v] : d) out += (out.size() > 1 ? "," : "") + k + "=" + v;
+  return out + "}";
+}
+
+inline std::string Describe(const JobStateView& j) {
+  std::string out = j.job_id + " seq=" + std::to_string(j.created_sequence) + " " +
+                    std::string(JobStatusName(j.status)) + " " +
+                    std::string(TargetSelectionName(j.target_selection)) + " targets=[";
+  for (size_t i = 0; i < j.targets.size(); ++i) out += (i > 0 ? "," : "") + j.targets[i];
+  out += "] force=" + std::to_string(j.force_canceled ? 1 : 0) + " reason=" + Str(j.reason_code) +
+         " comment=" + Str(j.comment) + " created=" + std::to_string(j.created_at_micros) +
+         " updated=" + std::to_string(j.last_updated_at_micros) +
+         " completed=" + Str(j.completed_at_micros) + " counts=";
+  for (size_t i = 0; i < j.counts.size(); ++i) out += (i > 0 ? "," : "") + std::to_string(j.counts[i]);
+  out += " rollout_pending=" + std::to_string(j.rollout_pending) +
+         " rate=" + std::to_string(j.rollout_rate_per_minute);
+  return out;
+}
+
+inline std::string Describe(const ExecutionStateView& e) {
+  return e.job_id + "/" + e.thing_name + "#" + std::to_string(e.execution_number) + " " +
+         std::string(ExecutionStatusName(e.status)) + " v" + std::to_string(e.version_number) +
+         " details=" + Str(e.status_details) + " force=" + std::to_string(e.force_canceled ? 1 : 0) +
+         " queued=" + std::to_string(e.queued_at_micros) + " started=" + Str(e.started_at_micros) +
+         " updated=" + std::to_string(e.last_updated_at_micros) + " deadline=" + Str(e.deadline_micros);
+}
 
 }  // namespace jobledger::testing
 

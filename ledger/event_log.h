@@ -537,6 +537,14 @@ class EventLog {
   // `fill` fails or buffers nothing. Read-write logs only; the family must be one no
   // append or WriteRows writes meanwhile.
   virtual Status IngestRows(FamilyId family, const std::function<Status(IngestTxn&)>& fill) = 0;
+  // As IngestRows, with `parts` buffers (at least one) that `fill` may fill on as
+  // many threads, one buffer per thread: each reads its own rows over the stored ones
+  // (never another buffer's). All are written and ingested together. A key that two
+  // buffers both hold must hold the same value (or delete) in each: otherwise nothing
+  // is ingested and the call returns InternalError naming the key.
+  virtual Status IngestPartitionedRows(
+      FamilyId family, size_t parts,
+      const std::function<Status(const std::vector<IngestTxn*>&)>& fill) = 0;
 
   virtual StatusOr<std::optional<std::string>> GetRow(FamilyId family,
                                                       std::string_view key) const = 0;

@@ -332,6 +332,7 @@ class Folder {
     }
     JOBLEDGER_RETURN_IF_ERROR(it->status());
     for (const std::string& job_id : jobs) {
+      if (!rows_.Owns(job_id)) continue;  // another partition's job
       JOBLEDGER_ASSIGN_OR_RETURN(JobCounters c, Counters(job_id));
       JOBLEDGER_RETURN_IF_ERROR(Unplan(job_id, b.thing_name, c));
       JOBLEDGER_RETURN_IF_ERROR(Save(CountersEntity(job_id), c));
@@ -373,6 +374,18 @@ class Folder {
 
 Status JobsProjection::Apply(const Event& event, ProjectionWriter& rows) {
   return Folder(event, rows).Apply();
+}
+
+std::optional<std::string_view> JobsProjection::PartitionKey(const Event& event) const {
+  return std::visit(
+      [](const auto& body) -> std::optional<std::string_view> {
+        if constexpr (requires { body.job_id; }) {
+          return std::string_view(body.job_id);
+        } else {
+          return std::nullopt;
+        }
+      },
+      event.body);
 }
 
 }  // namespace jobledger

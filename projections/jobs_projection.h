@@ -20,6 +20,11 @@ class JobsProjection final : public Projection {
   std::string_view name() const override { return kName; }
   uint32_t version() const override { return kVersion; }
   Status Apply(const Event& event, ProjectionWriter& rows) override;
+  // By job: every row belongs to one job, except a thing group's id row, which every
+  // job over the group writes alike. ThingDeleted (no job) unplans the thing from the
+  // jobs of the partition that folds it.
+  bool partitioned() const override { return true; }
+  std::optional<std::string_view> PartitionKey(const Event& event) const override;
 };
 
 }  // namespace jobledger

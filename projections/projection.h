@@ -78,9 +78,26 @@ class ProjectionWriter {
   }
   ProjectionMemo& memo() { return *memo_; }
 
+  // Whether this writer folds the rows of `partition_key` (see
+  // Projection::partitioned): always, except in one partition of a rebuild's fold on
+  // several threads, which owns the keys that hash to it.
+  bool Owns(std::string_view partition_key) const {
+    return parts_ == 1 || PartitionOf(partition_key, parts_) == part_;
+  }
+  // Makes this writer partition `part` of `parts`.
+  void SetPartition(size_t part, size_t parts) {
+    part_ = part;
+    parts_ = parts;
+  }
+  static size_t PartitionOf(std::string_view partition_key, size_t parts) {
+    return std::hash<std::string_view>()(partition_key) % parts;
+  }
+
  private:
   RowTxn& txn_;
   FamilyId family_;
+  size_t part_ = 0;
+  size_t parts_ = 1;
   ProjectionMemo own_memo_;
   ProjectionMemo* memo_;
 };
@@ -93,8 +110,20 @@ class Projection {
   // Bump when the fold or the row format changes: a stored projection of another
   // version is rebuilt from the log.
   virtual uint32_t version() const = 0;
-  // Folds one event. Events arrive in sequence order, each exactly once per family.
+  // Folds one event. Events arrive in sequence order, each exactly once per family
+  // (once per partition, for an event without a partition key, below).
   virtual Status Apply(const Event& event, ProjectionWriter& rows) = 0;
+
+  // A rebuild folds a partitioned projection on several threads, one partition each.
+  // An event with a partition key is folded only by the partition that owns the key
+  // (ProjectionWriter::Owns), so one key's events fold in log order on one thread; an
+  // event without one is folded by every partition, and its fold must change only
+  // rows of keys the writer owns. A partition must read only rows of keys it owns,
+  // and a row that several partitions write must get the same value from each. The
+  // result must equal the fold on one thread, row for row (the rebuild and drift
+  // tests compare them). Default: not partitioned, one thread folds every event.
+  virtual bool partitioned() const { return false; }
+  virtual std::optional<std::string_view> PartitionKey(const Event&) const { return std::nullopt; }
 };
 
 }  // namespace jobledger

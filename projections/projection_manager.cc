@@ -1,6 +1,7 @@
 #include "projections/projection_manager.h"
 
 #include <chrono>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -283,40 +284,197 @@ class ReadAhead {
   std::thread thread_;  // last: starts after the rest is built
 };
 
+// Folds the events of `batch` that partition `part` of `parts` owns (an event without
+// a partition key, every partition). On failure, `*failed_at` is the event's sequence.
+Status FoldBatch(Projection& projection, ProjectionWriter& writer, size_t part, size_t parts,
+                 const std::vector<Event>& batch, size_t memo_limit, uint64_t* failed_at) {
+  for (const Event& e : batch) {
+    if (parts > 1) {
+      std::optional<std::string_view> key = projection.PartitionKey(e);
+      if (key && ProjectionWriter::PartitionOf(*key, parts) != part) continue;
+    }
+    Status applied = projection.Apply(e, writer);
+    if (!applied.ok()) {
+      *failed_at = e.sequence;
+      return applied;
+    }
+    if (writer.memo().bytes() > memo_limit) writer.memo().Clear();  // re-read from the rows as needed
+  }
+  return Status();
+}
+
+// One partition of a rebuild's fold, on a thread of its own: folds its share of the
+// batches handed to it, in order. Destroying it waits for every batch handed over.
+class PartitionWorker {
+ public:
+  using Batch = std::shared_ptr<const std::vector<Event>>;
+
+  PartitionWorker(Projection& projection, ProjectionWriter& writer, IngestTxn& txn, size_t part,
+                  size_t parts, size_t memo_limit)
+      : projection_(projection),
+        writer_(writer),
+        txn_(txn),
+        part_(part),
+        parts_(parts),
+        memo_limit_(memo_limit),
+        thread_([this] { Run(); }) {}
+  ~PartitionWorker() { Finish(); }
+  PartitionWorker(const PartitionWorker&) = delete;
+  PartitionWorker& operator=(const PartitionWorker&) = delete;
+
+  // Waits while the worker is kAhead batches behind.
+  void Push(Batch batch) {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return queue_.size() < kAhead; });
+    queue_.push_back(std::move(batch));
+    cv_.notify_all();
+  }
+  // No more batches: returns once every batch handed over is folded (or skipped after
+  // a failure).
+  void Finish() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // The rows buffered, as of the last batch folded.
+  size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  // After Finish: the failure, if any, and the sequence of the event that failed.
+  const Status& status() const { return status_; }
+  uint64_t failed_at() const { return failed_at_; }
+
+ private:
+  static constexpr size_t kAhead = 8;
+
+  void Run() {
+    for (;;) {
+      Batch batch;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
+        if (queue_.empty()) return;
+        batch = std::move(queue_.front());
+        queue_.pop_front();
+        cv_.notify_all();
+      }
+      if (!failed()) {
+        status_ = FoldBatch(projection_, writer_, part_, parts_, *batch, memo_limit_, &failed_at_);
+        if (!status_.ok()) failed_.store(true, std::memory_order_release);
+        bytes_.store(txn_.buffered_bytes(), std::memory_order_relaxed);
+      }
+    }
+  }
+
+  Projection& projection_;
+  ProjectionWriter& writer_;
+  IngestTxn& txn_;
+  const size_t part_, parts_, memo_limit_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Batch> queue_;
+  bool closed_ = false;
+  std::atomic<size_t> bytes_{0};
+  std::atomic<bool> failed_{false};
+  Status status_;           // written by the worker; read after Finish
+  uint64_t failed_at_ = 0;  // likewise
+  std::thread thread_;      // last: starts after the rest is built
+};
+
 }  // namespace
+
+size_t ProjectionManager::FoldPartitions(const Slot& slot, const RebuildOptions& options) {
+  return slot.entry.projection->partitioned() ? std::max<size_t>(1, options.fold_threads) : 1;
+}
 
 StatusOr<uint64_t> ProjectionManager::IngestFold(Slot& slot, FamilyId family, uint64_t checkpoint,
                                                  uint64_t to, size_t budget_bytes,
-                                                 ProjectionMemo& memo) {
+                                                 std::vector<ProjectionMemo>& memos) {
+  Projection& projection = *slot.entry.projection;
+  const size_t parts = memos.size();
   uint64_t folded_to = checkpoint;
-  JOBLEDGER_RETURN_IF_ERROR(log_.IngestRows(family, [&](IngestTxn& txn) -> Status {
-    ProjectionWriter writer(txn, family, &memo);
-    ReadAhead events(log_, checkpoint + 1, to);
-    uint64_t expected = checkpoint + 1;
-    bool full = false;
-    for (std::vector<Event> batch = events.Next(); !batch.empty() && !full;
-         events.Recycle(std::move(batch)), batch = events.Next()) {
-      for (const Event& e : batch) {
-        JOBLEDGER_RETURN_IF_ERROR(slot.entry.projection->Apply(e, writer));
-        ++expected;
-        if (memo.bytes() > budget_bytes / 2) memo.Clear();  // re-read from the rows as needed
-        if (txn.buffered_bytes() >= budget_bytes) {
-          full = true;
-          break;
+  auto unreadable = [&](uint64_t from) {
+    return DataLossError("projection " + std::string(projection.name()) + ": events " +
+                         std::to_string(from) + ".." + std::to_string(to) + " could not be read");
+  };
+  JOBLEDGER_RETURN_IF_ERROR(log_.IngestPartitionedRows(
+      family, parts, [&](const std::vector<IngestTxn*>& txns) -> Status {
+        std::vector<std::unique_ptr<ProjectionWriter>> writers;
+        for (size_t i = 0; i < parts; ++i) {
+          writers.push_back(std::make_unique<ProjectionWriter>(*txns[i], family, &memos[i]));
+          writers.back()->SetPartition(i, parts);
         }
-      }
-    }
-    folded_to = expected - 1;
-    if (!full) {
-      JOBLEDGER_RETURN_IF_ERROR(events.status());
-      if (folded_to < to) {
-        return DataLossError("projection " + std::string(slot.entry.projection->name()) +
-                             ": events " + std::to_string(expected) + ".." + std::to_string(to) +
-                             " could not be read");
-      }
-    }
-    return txn.Put(family, kCheckpointKey, EncodeCheckpoint(folded_to));
-  }));
+        const size_t memo_limit = budget_bytes / 2 / parts;
+        ReadAhead events(log_, checkpoint + 1, to);
+        uint64_t expected = checkpoint + 1;
+        bool full = false;
+        if (parts == 1) {
+          // One partition: the budget is checked after every event.
+          for (std::vector<Event> batch = events.Next(); !batch.empty() && !full;
+               events.Recycle(std::move(batch)), batch = events.Next()) {
+            for (const Event& e : batch) {
+              JOBLEDGER_RETURN_IF_ERROR(projection.Apply(e, *writers[0]));
+              ++expected;
+              if (memos[0].bytes() > memo_limit) memos[0].Clear();  // re-read from the rows as needed
+              if (txns[0]->buffered_bytes() >= budget_bytes) {
+                full = true;
+                break;
+              }
+            }
+          }
+        } else {
+          // Partition 0 on this thread, the others on threads of their own, each
+          // batch handed to all (after `events`: the workers go first, handing their
+          // batches back while the reader still exists).
+          std::vector<std::unique_ptr<PartitionWorker>> workers;
+          for (size_t i = 1; i < parts; ++i) {
+            workers.push_back(std::make_unique<PartitionWorker>(projection, *writers[i], *txns[i], i,
+                                                                parts, memo_limit));
+          }
+          Status failure;
+          uint64_t failed_at = 0;
+          for (std::vector<Event> batch = events.Next(); !batch.empty(); batch = events.Next()) {
+            std::shared_ptr<const std::vector<Event>> shared(
+                new std::vector<Event>(std::move(batch)), [&events](std::vector<Event>* b) {
+                  events.Recycle(std::move(*b));
+                  delete b;
+                });
+            for (auto& w : workers) w->Push(shared);
+            expected += shared->size();
+            failure = FoldBatch(projection, *writers[0], 0, parts, *shared, memo_limit, &failed_at);
+            shared.reset();
+            if (!failure.ok()) break;
+            size_t bytes = txns[0]->buffered_bytes();
+            bool worker_failed = false;
+            for (auto& w : workers) {
+              bytes += w->bytes();
+              worker_failed = worker_failed || w->failed();
+            }
+            if (worker_failed) break;
+            if (bytes >= budget_bytes) {
+              full = true;
+              break;
+            }
+          }
+          // The earliest failure in the log's order, as one thread would have met it.
+          for (auto& w : workers) {
+            w->Finish();
+            if (!w->status().ok() && (failure.ok() || w->failed_at() < failed_at)) {
+              failure = w->status();
+              failed_at = w->failed_at();
+            }
+          }
+          JOBLEDGER_RETURN_IF_ERROR(failure);
+        }
+        folded_to = expected - 1;
+        if (!full) {
+          JOBLEDGER_RETURN_IF_ERROR(events.status());
+          if (folded_to < to) return unreadable(expected);
+        }
+        return txns[0]->Put(family, kCheckpointKey, EncodeCheckpoint(folded_to));
+      }));
   return folded_to;
 }
 
@@ -447,11 +605,11 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
   // (as many events as the memory budget holds) and ingested as sorted table files.
   // The latest version of each entity folded so far, across the chunks (nothing else
   // writes the new family until it is caught up).
-  ProjectionMemo memo;
+  std::vector<ProjectionMemo> memos(FoldPartitions(*slot, options));
   uint64_t checkpoint = 0;
   while (log_.head().sequence - checkpoint > kChunk) {
     StatusOr<uint64_t> to = IngestFold(*slot, family, checkpoint, log_.head().sequence,
-                                       options.memory_budget_bytes, memo);
+                                       options.memory_budget_bytes, memos);
     if (!to.ok()) return abandon(to.status());
     checkpoint = *to;
     report_progress(checkpoint);
@@ -460,7 +618,9 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
   // The rest under the lock; from then on every append also goes to the new family.
   Status caught_up = log_.WriteRows([&](RowTxn& txn) -> Status {
     const uint64_t head = log_.head().sequence;
-    JOBLEDGER_RETURN_IF_ERROR(FoldRange(*slot, family, checkpoint + 1, head, txn, &memo));
+    // One memo is the whole fold's only when one partition folded.
+    JOBLEDGER_RETURN_IF_ERROR(FoldRange(*slot, family, checkpoint + 1, head, txn,
+                                        memos.size() == 1 ? &memos[0] : nullptr));
     if (head == 0) JOBLEDGER_RETURN_IF_ERROR(txn.Put(family, kCheckpointKey, EncodeCheckpoint(0)));
     checkpoint = head;
     std::lock_guard<std::mutex> lock(mu_);
@@ -549,11 +709,11 @@ StatusOr<DriftReport> ProjectionManager::CheckDrift(std::string_view name) {
   report.projection = std::string(name);
   uint64_t checkpoint = 0;
   Status s;
-  ProjectionMemo memo;
+  std::vector<ProjectionMemo> memos(FoldPartitions(*slot, RebuildOptions()));
   // The same fold as a rebuild's: in memory, ingested as table files.
   while (s.ok() && log_.head().sequence - checkpoint > kChunk) {
     StatusOr<uint64_t> to = IngestFold(*slot, scratch, checkpoint, log_.head().sequence,
-                                       RebuildOptions().memory_budget_bytes, memo);
+                                       RebuildOptions().memory_budget_bytes, memos);
     s = to.status();
     if (to.ok()) checkpoint = *to;
   }

@@ -70,6 +70,10 @@ struct RebuildOptions {
   // taking them into the new family (the map holding them costs about twice as much).
   // Default: 256 MiB.
   size_t memory_budget_bytes = size_t{256} << 20;
+  // Threads that fold a partitioned projection (Projection::partitioned), each its
+  // share of the jobs; the log is read and decoded on one more. One folds on one
+  // thread. Default: 2.
+  size_t fold_threads = 2;
   // Test only: returning false stops the rebuild at that point, leaving everything
   // as a crash there would (the call returns kAborted). Default: none.
   std::function<bool(RebuildPoint)> test_stop;
@@ -148,10 +152,13 @@ class ProjectionManager : public AppendObserver {
                    ProjectionMemo* memo = nullptr);
   // Folds events checkpoint+1.. into `family` (which no append writes) in memory, up
   // to `to` or until `budget_bytes` of rows are buffered, and ingests the rows with
-  // the new checkpoint as one table file. Returns the checkpoint reached. `memo` is the
-  // fold's, kept across the chunks (cleared when it passes half the budget).
+  // the new checkpoint as table files. Returns the checkpoint reached. One partition
+  // per memo, each folded on a thread of its own; the memos are the fold's, kept
+  // across the chunks (each cleared when it passes its share of half the budget).
   StatusOr<uint64_t> IngestFold(Slot& slot, FamilyId family, uint64_t checkpoint, uint64_t to,
-                                size_t budget_bytes, ProjectionMemo& memo);
+                                size_t budget_bytes, std::vector<ProjectionMemo>& memos);
+  // How many partitions a rebuild of the slot's projection folds.
+  static size_t FoldPartitions(const Slot& slot, const RebuildOptions& options);
   StatusOr<std::string> NewFamilyName(const Slot& slot);
 
   EventLog& log_;

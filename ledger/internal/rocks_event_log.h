@@ -206,6 +206,9 @@ class RocksEventLog final : public EventLog {
   StatusOr<FamilyId> OpenFamily(std::string_view name) override;
   Status WriteRows(const std::function<Status(RowTxn&)>& fill, Durability durability) override;
   Status IngestRows(FamilyId family, const std::function<Status(IngestTxn&)>& fill) override;
+  Status IngestPartitionedRows(
+      FamilyId family, size_t parts,
+      const std::function<Status(const std::vector<IngestTxn*>&)>& fill) override;
   Status DropFamily(FamilyId family) override;
   std::vector<std::string> FamilyNames() const override;
   StatusOr<std::optional<std::string>> GetRow(FamilyId family,

@@ -587,6 +587,87 @@ TEST_F(EventLogTest, IngestedRowsMergeWithStoredRowsAndLandAtOnce) {
             StatusCode::kFailedPrecondition);
 }
 
+// Partitioned buffers (a rebuild folding on several threads): each reads its own rows
+// over the stored ones and never another buffer's; all land together, merged in key
+// order across the buffers (in both table files of a large ingestion); a key both
+// buffers hold with the same value lands once, and with different values the whole
+// ingestion is refused, naming the key.
+TEST_F(EventLogTest, PartitionedBuffersReadTheirOwnRowsAndLandTogetherMerged) {
+  FamilyId f = log_->OpenFamily("rows").value();
+  ASSERT_TRUE(log_->IngestRows(f, [&](IngestTxn& txn) { return txn.Put(f, "s/1", "stored"); }).ok());
+  constexpr int kKeys = 100000;  // past the size written as two files
+  auto key = [](int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "k/%06d", i);
+    return std::string(buf);
+  };
+  std::map<std::string, std::string> expected{{"s/1", "stored"}};
+  Status s = log_->IngestPartitionedRows(f, 2, [&](const std::vector<IngestTxn*>& txns) -> Status {
+    EXPECT_EQ(txns.size(), 2u);
+    std::vector<std::thread> threads;
+    std::vector<Status> status(2);
+    for (size_t part = 0; part < 2; ++part) {
+      threads.emplace_back([&, part] {
+        IngestTxn& txn = *txns[part];
+        for (int i = static_cast<int>(part); i < kKeys; i += 2) {
+          Status put = txn.Put(f, key(i), "p" + std::to_string(part));
+          if (!put.ok()) status[part] = put;
+        }
+        // A row both write alike, and the stored row seen by each.
+        Status put = txn.Put(f, "shared", "same");
+        if (!put.ok()) status[part] = put;
+        EXPECT_EQ(txn.Get(f, "s/1").value(), std::optional<std::string>("stored"));
+        // The other buffer's rows are not this one's to read.
+        EXPECT_EQ(txn.Get(f, key(static_cast<int>(1 - part))).value(), std::nullopt);
+        auto it = txn.Scan(f, "k/");
+        it->SeekToFirst();
+        ASSERT_TRUE(it->Valid());
+        EXPECT_EQ(it->key(), key(static_cast<int>(part)));
+        it->Next();
+        ASSERT_TRUE(it->Valid());
+        EXPECT_EQ(it->key(), key(static_cast<int>(part) + 2));
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (const Status& one : status) JOBLEDGER_RETURN_IF_ERROR(one);
+    return Status();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  for (int i = 0; i < kKeys; ++i) expected[key(i)] = "p" + std::to_string(i % 2);
+  expected["shared"] = "same";
+  auto it = log_->ScanRows(f, "");
+  it->SeekToFirst();
+  auto want = expected.begin();
+  for (; it->Valid() && want != expected.end(); it->Next(), ++want) {
+    ASSERT_EQ(it->key(), want->first);
+    ASSERT_EQ(it->value(), want->second);
+  }
+  EXPECT_FALSE(it->Valid());
+  EXPECT_EQ(want, expected.end());
+  it.reset();
+
+  // One key, two values: nothing lands.
+  Status refused = log_->IngestPartitionedRows(f, 2, [&](const std::vector<IngestTxn*>& txns) -> Status {
+    JOBLEDGER_RETURN_IF_ERROR(txns[0]->Put(f, "x/new", "fine"));
+    JOBLEDGER_RETURN_IF_ERROR(txns[0]->Put(f, "x/both", "one"));
+    return txns[1]->Put(f, "x/both", "two");
+  });
+  EXPECT_EQ(refused.code(), StatusCode::kInternal);
+  EXPECT_NE(refused.message().find("x/both"), std::string::npos) << refused.ToString();
+  EXPECT_NE(refused.message().find("different values"), std::string::npos) << refused.ToString();
+  EXPECT_EQ(log_->GetRow(f, "x/new").value(), std::nullopt);
+  // A put in one buffer and a delete of the same key in the other: refused too.
+  refused = log_->IngestPartitionedRows(f, 2, [&](const std::vector<IngestTxn*>& txns) -> Status {
+    JOBLEDGER_RETURN_IF_ERROR(txns[0]->Put(f, "s/1", "changed"));
+    return txns[1]->Delete(f, "s/1");
+  });
+  EXPECT_EQ(refused.code(), StatusCode::kInternal);
+  EXPECT_EQ(log_->GetRow(f, "s/1").value(), std::optional<std::string>("stored"));
+  EXPECT_EQ(log_->IngestPartitionedRows(f, 0, [](const std::vector<IngestTxn*>&) { return Status(); }).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(std::filesystem::is_empty(dir_.path() + "/ledger/ingest"));
+}
+
 // More rows than the 65,536 at which the buffer is written as two table files of
 // adjacent key ranges on two threads: every row lands once, in order, and deletes hide
 // stored rows in both halves.

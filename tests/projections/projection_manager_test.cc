@@ -359,6 +359,134 @@ TEST_F(ProjectionManagerTest, InlineEqualsRebuiltEqualsCatchUp) {
   ExpectNoDrift();
 }
 
+// A rebuild folds the jobs projection by job on several threads (the log read on one
+// more), in chunks of a small memory budget: on one, two and three threads it equals
+// the inline fold row for row, over a history long enough to be folded in memory and
+// ingested (more than one chunk of 4,096 events) with every command in it: things
+// deleted while planned in the rollouts of jobs of different partitions, job deletions,
+// cancels, associations, timeouts.
+TEST_F(ProjectionManagerTest, ARebuildOnSeveralThreadsEqualsTheInlineFold) {
+  // Two jobs that two partitions fold apart, each rolling out one thing a minute, so
+  // that both have "tx" planned; long after (the plans in an earlier chunk's stored
+  // rows), one job's counters change and "tx" is deleted right away: each partition
+  // must unplan it from its own job only (the other's counters it could read only as
+  // the earlier chunk left them).
+  std::vector<std::string> planners;
+  for (int i = 0; planners.size() < 2; ++i) {
+    const std::string job = "plan" + std::to_string(i);
+    const size_t part = ProjectionWriter::PartitionOf(job, 2);
+    if (planners.empty() ? part == 0 : part == 1) planners.push_back(job);
+  }
+  ASSERT_TRUE(ledger_->AddThingToThingGroup(As("user:ops"), {"gx", "tx"}).ok());  // a known thing
+  for (const std::string& job : planners) {
+    CreateJobRequest r = NewJob(job, {ThingArnOf("p0"), ThingArnOf("p1"), ThingArnOf("tx")});
+    RolloutConfig rollout;
+    rollout.maximum_per_minute = 1;
+    r.job_executions_rollout_config = rollout;
+    ASSERT_NO_FATAL_FAILURE(MustCreate(r));
+    job_ids_.insert(job);
+  }
+  things_.insert({"p0", "p1", "tx"});
+  ASSERT_NO_FATAL_FAILURE(BulkHistory("bulk", 1000));
+  ASSERT_NO_FATAL_FAILURE(MustUpdate(planners[1], "p0", ExecutionStatus::kInProgress));
+  DeleteThingRequest deleted;
+  deleted.thing_name = "tx";
+  Status gone = ledger_->DeleteThing(As("user:ops"), deleted);
+  ASSERT_TRUE(gone.ok()) << gone.ToString();
+  std::mt19937_64 rng(StartSeed() + 7);
+  while (Head() < 9000 && !HasFailure()) RandomStep(rng);
+  std::cout << "[ history  ] " << Head() << " events, " << accepted_ << " commands accepted, "
+            << rejected_ << " rejected\n";
+  std::map<EventKind, int> kinds;
+  auto cursor = ledger_->log().NewCursor(1, Head());
+  for (; cursor->state() == EventCursor::State::kPositioned; cursor->Next()) {
+    ++kinds[KindOf(cursor->event().body)];
+  }
+  ASSERT_TRUE(cursor->status().ok());
+  for (EventKind k : {EventKind::kThingDeleted, EventKind::kRolloutPlanned, EventKind::kJobDeleted,
+                      EventKind::kJobCanceled, EventKind::kExecutionTimedOut, EventKind::kTargetsAssociated}) {
+    EXPECT_GT(kinds[k], 0) << EventKindName(k) << " is missing from the history";
+  }
+  const Answers before = Read(job_ids_, things_);
+  for (size_t threads : {1, 2, 3}) {
+    SCOPED_TRACE("fold_threads " + std::to_string(threads));
+    RebuildOptions options;
+    options.compare = true;
+    options.fold_threads = threads;
+    options.memory_budget_bytes = 64 << 10;  // several chunks
+    int chunks = 0;
+    options.progress = [&](const RebuildProgress&) { ++chunks; };
+    auto rebuilt = projections_->Rebuild("jobs", options);
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+    EXPECT_TRUE(rebuilt->differences.empty())
+        << rebuilt->differences.size() << " rows differ, first: " << rebuilt->differences.front();
+    EXPECT_GE(chunks, 3);
+    ExpectSameAnswers(before, Read(job_ids_, things_));
+  }
+  ExpectNoDrift();
+}
+
+// The jobs fold, partitioned as it is, failing on the events of chosen jobs once armed.
+class PoisonedProjection final : public Projection {
+ public:
+  PoisonedProjection(std::set<std::string> poisoned, std::shared_ptr<std::atomic<bool>> armed)
+      : poisoned_(std::move(poisoned)), armed_(std::move(armed)) {}
+  std::string_view name() const override { return "poisoned"; }
+  uint32_t version() const override { return 1; }
+  Status Apply(const Event& event, ProjectionWriter& rows) override {
+    std::optional<std::string_view> job = inner_.PartitionKey(event);
+    if (armed_->load() && job && poisoned_.count(std::string(*job)) > 0) {
+      return DataLossError("poisoned event " + std::to_string(event.sequence));
+    }
+    return inner_.Apply(event, rows);
+  }
+  bool partitioned() const override { return true; }
+  std::optional<std::string_view> PartitionKey(const Event& event) const override {
+    return inner_.PartitionKey(event);
+  }
+
+ private:
+  std::set<std::string> poisoned_;
+  std::shared_ptr<std::atomic<bool>> armed_;
+  JobsProjection inner_;
+};
+
+// A fold failing in two partitions reports the failure one thread would have met
+// first (the earlier event), whichever thread failed first, and switches nothing.
+TEST_F(ProjectionManagerTest, ARebuildFailingInTwoPartitionsReportsTheEarlierEvent) {
+  ASSERT_NO_FATAL_FAILURE(BulkHistory("bulk", 1500));
+  ASSERT_GT(Head(), 4096u);  // folded in memory, not under the append lock
+  // The earlier poisoned job folds on the worker thread (partition 1), the next job
+  // after it that partition 0 folds on the calling thread: both fail in one batch,
+  // and the calling thread reaches its own failure without waiting for the worker.
+  std::string early, late;
+  int i = 100;
+  for (; early.empty(); ++i) {
+    if (ProjectionWriter::PartitionOf("bulk" + std::to_string(i), 2) == 1) early = "bulk" + std::to_string(i);
+  }
+  for (; late.empty(); ++i) {
+    if (ProjectionWriter::PartitionOf("bulk" + std::to_string(i), 2) == 0) late = "bulk" + std::to_string(i);
+  }
+  std::vector<ProjectionManager::Entry> extra;
+  auto armed = std::make_shared<std::atomic<bool>>(false);
+  extra.push_back(CatchUpEntry(std::make_unique<PoisonedProjection>(std::set<std::string>{early, late}, armed)));
+  ASSERT_NO_FATAL_FAILURE(OpenProjections(std::move(extra)));
+  armed->store(true);
+  uint64_t first_poisoned = 0;
+  auto cursor = ledger_->log().NewCursor(1, Head());
+  for (; cursor->state() == EventCursor::State::kPositioned && first_poisoned == 0; cursor->Next()) {
+    if (const auto* c = std::get_if<JobCreated>(&cursor->event().body); c && c->job_id == early) {
+      first_poisoned = cursor->event().sequence;
+    }
+  }
+  ASSERT_NE(first_poisoned, 0u);
+  const std::string family = InfoOf("poisoned").family;
+  auto rebuilt = projections_->Rebuild("poisoned");
+  ASSERT_FALSE(rebuilt.ok());
+  EXPECT_EQ(rebuilt.status().message(), "poisoned event " + std::to_string(first_poisoned));
+  EXPECT_EQ(InfoOf("poisoned").family, family);
+}
+
 // ---- 2. schema change ----------------------------------------------------------
 
 TEST_F(ProjectionManagerTest, SchemaChangeServesOldVersionUntilRebuilt) {

@@ -20,6 +20,10 @@ class RenamedJobsProjection final : public Projection {
   std::string_view name() const override { return name_; }
   uint32_t version() const override { return version_; }
   Status Apply(const Event& event, ProjectionWriter& rows) override { return inner_.Apply(event, rows); }
+  bool partitioned() const override { return inner_.partitioned(); }
+  std::optional<std::string_view> PartitionKey(const Event& event) const override {
+    return inner_.PartitionKey(event);
+  }
 
  private:
   std::string name_;

@@ -260,6 +260,7 @@ struct FanOutStep {
   std::string target;  // the target ARN to resume in ("" when done)
   std::string after;   // the last thing of it reached ("" = from its start)
   bool done = false;
+  bool plan = false;   // it makes a rollout's plan (RolloutPlanned chunks), not executions
   friend bool operator==(const FanOutStep&, const FanOutStep&) = default;
 };
 

@@ -332,6 +332,13 @@ class RowTxn {
   virtual StatusOr<std::optional<std::string>> Get(FamilyId family,
                                                    std::string_view key) const = 0;
   virtual std::unique_ptr<RowIterator> Scan(FamilyId family, std::string_view prefix) const = 0;
+  // Put, for a row that nothing reads, rewrites or deletes in this write: a buffer
+  // may keep it aside, unsorted, where this write's Get and Scan do not see it (an
+  // index row written once per event, such as "thing T has execution J#N"). After
+  // the write it reads like any row. By default the same as Put.
+  virtual Status PutUnread(FamilyId family, std::string_view key, std::string_view value) {
+    return Put(family, key, value);
+  }
 };
 
 // The buffer of EventLog::IngestRows: rows of one family kept in memory, sorted, until

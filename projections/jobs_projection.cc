@@ -101,6 +101,9 @@ class Folder {
 
   // Takes a thing off a job's plan, if it is on it.
   Status Unplan(const std::string& job_id, const std::string& thing, JobCounters& c) {
+    // The counters count the planned things by target: none planned, nothing to read
+    // (most jobs have no rollout plan, and a queued execution would look it up).
+    if (c.remaining.empty()) return Status();
     const std::string key = KeyBuilder(kPlannedRow).Name(job_id).Name(thing).Take();
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> target, rows_.Get(key));
     if (!target) return Status();
@@ -165,7 +168,7 @@ class Folder {
     j.timeout_config = b.timeout_config;
     JOBLEDGER_RETURN_IF_ERROR(Save(JobEntity(b.job_id), j));
     JOBLEDGER_RETURN_IF_ERROR(Save(CountersEntity(b.job_id), JobCounters{}));
-    JOBLEDGER_RETURN_IF_ERROR(rows_.Put(DocumentEntity(b.job_id) + VersionSuffix(e_.sequence), b.document));
+    JOBLEDGER_RETURN_IF_ERROR(rows_.PutUnread(DocumentEntity(b.job_id) + VersionSuffix(e_.sequence), b.document));
     return IndexGroups(b.targets, b.job_id);
   }
 
@@ -253,12 +256,12 @@ class Folder {
     e.version = 1;
     e.queued_at = e.last_updated_at = e_.recorded_at_micros;
     JOBLEDGER_RETURN_IF_ERROR(Save(ExecEntity(b.job_id, b.thing_name, b.execution_number), e));
-    return rows_.Put(KeyBuilder(kThingIndexRow)
-                         .Name(b.thing_name)
-                         .Name(b.job_id)
-                         .U64(static_cast<uint64_t>(b.execution_number))
-                         .Take(),
-                     {});
+    return rows_.PutUnread(KeyBuilder(kThingIndexRow)
+                               .Name(b.thing_name)
+                               .Name(b.job_id)
+                               .U64(static_cast<uint64_t>(b.execution_number))
+                               .Take(),
+                           {});
   }
 
   Status On(const ExecutionStatusChanged& b) {

@@ -32,8 +32,9 @@ class ProjectionMemo {
   }
   void Remember(std::string_view name, std::optional<std::string> value) {
     const size_t size = value ? value->size() : 0;
-    auto [it, inserted] = memo_.try_emplace(std::string(name), std::move(value));
-    if (inserted) {
+    auto it = memo_.find(name);  // a name remembered before: no key to allocate
+    if (it == memo_.end()) {
+      memo_.emplace(std::string(name), std::move(value));
       bytes_ += name.size() + size + kOverhead;
     } else {
       bytes_ += size;
@@ -69,6 +70,11 @@ class ProjectionWriter {
   ProjectionWriter(RowTxn& txn, FamilyId family, ProjectionMemo* memo = nullptr)
       : txn_(txn), family_(family), memo_(memo != nullptr ? memo : &own_memo_) {}
   Status Put(std::string_view key, std::string_view value) { return txn_.Put(family_, key, value); }
+  // A row this fold writes once and never reads back, rewrites or deletes (see
+  // RowTxn::PutUnread): cheaper in a rebuild's buffer.
+  Status PutUnread(std::string_view key, std::string_view value) {
+    return txn_.PutUnread(family_, key, value);
+  }
   Status Delete(std::string_view key) { return txn_.Delete(family_, key); }
   StatusOr<std::optional<std::string>> Get(std::string_view key) const {
     return txn_.Get(family_, key);

@@ -131,6 +131,7 @@ Json BodyToJson(const EventBody& body) {
           j["target"] = b.target;
           j["after"] = b.after;
           j["done"] = b.done;
+          if (b.plan) j["plan"] = true;  // absent for a fan-out of executions, as before
         } else if constexpr (std::is_same_v<T, RolloutStep>) {
           j["window"] = b.window;
           j["ratePerMinute"] = b.rate_per_minute;
@@ -444,6 +445,7 @@ std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
     b.target = r.Str("target");
     b.after = r.Str("after");
     b.done = r.Bool("done");
+    if (r.Has("plan")) b.plan = r.Bool("plan");
     return b;
   }
   if (type == "RolloutStep") {

@@ -289,6 +289,7 @@ void WriteBody(const EventBody& body, s::Event::Body::Builder out) {
           o.setTarget(AsText(b.target));
           o.setAfter(AsText(b.after));
           o.setDone(b.done);
+          o.setPlan(b.plan);
         } else if constexpr (std::is_same_v<T, RolloutStep>) {
           auto o = out.initRolloutStep();
           o.setJobId(AsText(b.job_id));
@@ -431,7 +432,7 @@ EventBody ReadBody(s::Event::Body::Reader in) {
     case W::FAN_OUT_STEP: {
       auto f = in.getFanOutStep();
       return FanOutStep{FromText(f.getJobId()), FromText(f.getTarget()), FromText(f.getAfter()),
-                        f.getDone()};
+                        f.getDone(), f.getPlan()};
     }
   }
   return UnknownEvent{static_cast<uint16_t>(in.which())};

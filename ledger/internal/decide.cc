@@ -114,24 +114,6 @@ StatusOr<bool> Decider::StillTargeted(const JobState& job, std::string_view thin
   return false;
 }
 
-StatusOr<std::vector<PlannedExecution>> Decider::Resolve(
-    const std::vector<std::string>& targets) const {
-  std::vector<PlannedExecution> out;
-  std::set<std::string> seen;
-  for (const std::string& arn : targets) {
-    JOBLEDGER_ASSIGN_OR_RETURN(TargetRef t, ParseTargetArn(arn, context_));
-    if (t.kind == TargetRef::Kind::kThing) {
-      if (seen.insert(t.name).second) out.push_back(PlannedExecution{t.name, arn});
-      continue;
-    }
-    JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> members, store_.MembersOfGroup(t.name));
-    for (const std::string& m : members) {
-      if (seen.insert(m).second) out.push_back(PlannedExecution{m, arn});
-    }
-  }
-  return out;
-}
-
 // ---- consequences ----
 
 Status Decider::AfterExecutionChange(std::string_view job_id, uint64_t trigger,
@@ -314,6 +296,87 @@ Status Decider::FanOut(std::string_view job_id, uint64_t cause, size_t first_tar
   return Status();
 }
 
+Status Decider::Plan(std::string_view job_id, uint64_t cause) {
+  JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(job_id));
+  const bool resuming = job.fanout_pending;
+  size_t limit = std::max<size_t>(context_.limits.fan_out_chunk, 1);
+  // The first chunk holds the first window's things, so that window is what it would
+  // be with the whole plan made at once.
+  if (!resuming) limit = std::max(limit, static_cast<size_t>(std::max(RolloutRate(job), 1)));
+  size_t start = 0;
+  std::string after;
+  if (resuming) {
+    auto at = std::find(job.targets.begin(), job.targets.end(), job.fanout_target);
+    if (at == job.targets.end()) {
+      return InternalError("ledger.state: job " + Quoted(job_id) + "'s plan resumes in " +
+                           Quoted(job.fanout_target) + ", not one of its targets; check the state");
+    }
+    start = static_cast<size_t>(at - job.targets.begin());
+    after = job.fanout_after;
+  }
+  std::vector<PlannedExecution> entries;
+  std::set<std::string, std::less<>> seen;  // planned by this chunk
+  // Each thing once: not planned by this chunk, nor (resuming) by an earlier one, nor
+  // queued by the first window.
+  auto wanted = [&](const std::string& thing) -> StatusOr<bool> {
+    if (seen.count(thing) > 0) return false;
+    if (!resuming) return true;  // a new job: nothing planned or queued before
+    JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.PlannedOfThing(thing));
+    for (const auto& [planned_job, order] : planned) {
+      if (planned_job == job_id) return false;
+    }
+    return ShouldQueue(job_id, thing);
+  };
+  // Ends this chunk: its part of the plan, where the next chunk resumes (or that none
+  // follows), and in the first chunk the first window.
+  auto finish = [&](bool more, const std::string& arn, const std::string& from) -> Status {
+    uint64_t plan = 0;
+    if (!entries.empty()) {
+      JOBLEDGER_ASSIGN_OR_RETURN(plan, Emit(kActorRollout, cause,
+                                            RolloutPlanned{std::string(job_id), std::move(entries)}));
+    }
+    if (more) {
+      Continue(job_id);
+      JOBLEDGER_RETURN_IF_ERROR(
+          Emit(kActorRollout, cause, FanOutStep{std::string(job_id), arn, from, false, true}).status());
+    } else if (resuming) {
+      JOBLEDGER_RETURN_IF_ERROR(
+          Emit(kActorRollout, cause, FanOutStep{std::string(job_id), "", "", true, true}).status());
+    }
+    if (!resuming && plan != 0) return RunRolloutWindow(job_id, plan);
+    return Status();
+  };
+  constexpr size_t kPage = 1024;
+  for (size_t i = start; i < job.targets.size(); ++i) {
+    const std::string& arn = job.targets[i];
+    std::string from = i == start ? after : std::string();
+    JOBLEDGER_ASSIGN_OR_RETURN(TargetRef t, ParseTargetArn(arn, context_));
+    if (t.kind == TargetRef::Kind::kThing) {
+      if (!from.empty()) continue;  // reached by an earlier chunk
+      JOBLEDGER_ASSIGN_OR_RETURN(bool want, wanted(t.name));
+      if (!want) continue;
+      if (entries.size() == limit) return finish(true, arn, from);
+      seen.insert(t.name);
+      entries.push_back(PlannedExecution{t.name, arn});
+      continue;
+    }
+    for (;;) {
+      JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> members, store_.MembersOfGroup(t.name, from, kPage));
+      if (members.empty()) break;
+      for (const std::string& m : members) {
+        JOBLEDGER_ASSIGN_OR_RETURN(bool want, wanted(m));
+        if (want) {
+          if (entries.size() == limit) return finish(true, arn, from);
+          seen.insert(m);
+          entries.push_back(PlannedExecution{m, arn});
+        }
+        from = m;
+      }
+    }
+  }
+  return finish(false, "", "");
+}
+
 bool Decider::Continued(std::string_view job_id) const {
   return std::find(continued_.begin(), continued_.end(), job_id) != continued_.end();
 }
@@ -331,7 +394,11 @@ Status Decider::ContinueFanOut(std::string_view job_id) {
   }
   // Finished, or the job was canceled or deleted meanwhile (which ends a fan-out).
   if (!job->fanout_pending || job->status != JobStatus::kInProgress) return Status();
-  JOBLEDGER_RETURN_IF_ERROR(FanOut(job_id, job->incarnation));
+  if (job->fanout_plans) {
+    JOBLEDGER_RETURN_IF_ERROR(Plan(job_id, job->incarnation));
+  } else {
+    JOBLEDGER_RETURN_IF_ERROR(FanOut(job_id, job->incarnation));
+  }
   if (Continued(job_id)) return Status();
   // The last chunk: a SNAPSHOT job whose executions all ended meanwhile completes, and
   // abort criteria that were met meanwhile fire.
@@ -414,12 +481,6 @@ StatusOr<JobReference> Decider::CreateJob(const CreateJobRequest& r) {
     return ResourceAlreadyExists("jobId: a job " + Quoted(r.job_id) + " already exists (" +
                                  JobArn(context_, r.job_id) + ")");
   }
-  // A rollout plans every thing up front; otherwise the fan-out reads the groups as it
-  // goes (FanOut), a chunk at a time.
-  std::vector<PlannedExecution> entries;
-  if (r.job_executions_rollout_config) {
-    JOBLEDGER_ASSIGN_OR_RETURN(entries, Resolve(r.targets));
-  }
   JobCreated created;
   created.job_id = r.job_id;
   created.targets = r.targets;
@@ -431,11 +492,11 @@ StatusOr<JobReference> Decider::CreateJob(const CreateJobRequest& r) {
   created.abort_config = r.abort_config;
   created.timeout_config = r.timeout_config;
   JOBLEDGER_ASSIGN_OR_RETURN(uint64_t create, Emit(actor_, 0, std::move(created)));
-  if (r.job_executions_rollout_config && !entries.empty()) {
-    // Executions are queued over time; the first window opens now.
-    JOBLEDGER_ASSIGN_OR_RETURN(uint64_t plan,
-                               Emit(kActorRollout, create, RolloutPlanned{r.job_id, entries}));
-    JOBLEDGER_RETURN_IF_ERROR(RunRolloutWindow(r.job_id, plan));
+  // The groups are read as the fan-out goes, a chunk at a time: a rollout plans every
+  // thing (its executions are queued over time, the first window now), otherwise every
+  // thing is queued.
+  if (r.job_executions_rollout_config) {
+    JOBLEDGER_RETURN_IF_ERROR(Plan(r.job_id, create));
   } else {
     JOBLEDGER_RETURN_IF_ERROR(FanOut(r.job_id, create));
   }

@@ -76,9 +76,6 @@ class Decider {
   // its latest was REMOVED.
   StatusOr<bool> ShouldQueue(std::string_view job_id, std::string_view thing) const;
   StatusOr<bool> StillTargeted(const JobState& job, std::string_view thing) const;
-  // The things a target list reaches now, in order, each once, with the target that
-  // brought it in.
-  StatusOr<std::vector<PlannedExecution>> Resolve(const std::vector<std::string>& targets) const;
 
   // After an execution of `job_id` changed (by the event `trigger`): the abort check
   // (if it became terminal) and the SNAPSHOT completion check.
@@ -101,6 +98,9 @@ class Decider {
   // fan-out that had stopped short ends it with a FanOutStep marked done. A fan-out
   // that fits one chunk appends no FanOutStep.
   Status FanOut(std::string_view job_id, uint64_t cause, size_t first_target = 0);
+  // A rollout's plan, a chunk per append like FanOut: RolloutPlanned events of at most
+  // a chunk (the first at least one window's worth, and it opens the first window).
+  Status Plan(std::string_view job_id, uint64_t cause);
   Status TimeOut(const DueTimer& timer);
 
   AppendTxn& txn_;

@@ -6,6 +6,8 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/sst_file_writer.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <memory_resource>
 #include <mutex>
@@ -47,6 +49,13 @@ class BufferTxn final : public IngestTxn {
     Set(key, std::nullopt);
     return Status();
   }
+  // Kept aside in arrival order, sorted once when written: no map descent per row.
+  Status PutUnread(FamilyId family, std::string_view key, std::string_view value) override {
+    if (!(family == family_)) return unknown_(family);
+    unread_.emplace_back(Copy(key), Copy(value));
+    bytes_ += key.size() + value.size();
+    return Status();
+  }
   StatusOr<std::optional<std::string>> Get(FamilyId family, std::string_view key) const override {
     if (!(family == family_)) return unknown_(family);
     auto it = rows_.find(key);
@@ -81,10 +90,27 @@ class BufferTxn final : public IngestTxn {
   size_t buffered_bytes() const override { return bytes_; }
 
   const internal::ArenaRows& rows() const { return rows_; }
+  using UnreadRows = std::pmr::vector<std::pair<std::string_view, std::string_view>>;
+  // The rows put aside by PutUnread, sorted by key (a key put twice: the last put).
+  const UnreadRows& SortedUnread() {
+    std::stable_sort(unread_.begin(), unread_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto last = std::unique(unread_.rbegin(), unread_.rend(),
+                            [](const auto& a, const auto& b) { return a.first == b.first; });
+    unread_.erase(unread_.begin(), last.base());
+    return unread_;
+  }
   // Iterators go back to the pool, which must empty before the family's handle goes.
   void ClearPool() { pool_.clear(); }
 
  private:
+  std::string_view Copy(std::string_view bytes) {
+    if (bytes.empty()) return {};
+    char* p = static_cast<char*>(arena_.allocate(bytes.size(), 1));
+    std::memcpy(p, bytes.data(), bytes.size());
+    return {p, bytes.size()};
+  }
+
   void Set(std::string_view key, std::optional<std::string_view> value) {
     std::optional<std::pmr::string> stored;
     if (value) stored.emplace(*value, &arena_);
@@ -112,6 +138,7 @@ class BufferTxn final : public IngestTxn {
   std::pmr::monotonic_buffer_resource arena_;
   internal::ArenaRows& rows_ = *new (arena_.allocate(sizeof(internal::ArenaRows), alignof(internal::ArenaRows)))
       internal::ArenaRows(&arena_);
+  UnreadRows unread_{&arena_};  // likewise left to the arena
   size_t bytes_ = 0;
   mutable std::vector<std::unique_ptr<rocksdb::Iterator>> pool_;
 };
@@ -153,10 +180,22 @@ Status RocksEventLog::IngestPartitionedRows(
   JOBLEDGER_RETURN_IF_ERROR(filled);
   size_t total = 0;
   const internal::ArenaRows* largest = nullptr;
-  for (auto& b : buffers) {
-    total += b->rows().size();
-    if (largest == nullptr || b->rows().size() > largest->size()) largest = &b->rows();
+  std::vector<const BufferTxn::UnreadRows*> unread_list(buffers.size());
+  {
+    // Each buffer's unread rows sorted, the first on this thread, the rest on threads
+    // of their own.
+    std::vector<std::thread> sorters;
+    for (size_t b = 1; b < buffers.size(); ++b) {
+      sorters.emplace_back([&, b] { unread_list[b] = &buffers[b]->SortedUnread(); });
+    }
+    unread_list[0] = &buffers[0]->SortedUnread();
+    for (std::thread& t : sorters) t.join();
   }
+  for (size_t b = 0; b < buffers.size(); ++b) {
+    total += buffers[b]->rows().size() + unread_list[b]->size();
+    if (largest == nullptr || buffers[b]->rows().size() > largest->size()) largest = &buffers[b]->rows();
+  }
+  auto unread_rows = [&unread_list](size_t b) -> const BufferTxn::UnreadRows& { return *unread_list[b]; };
   if (total == 0) return Status();
 
   // Sorted table files, moved into the ledger by one ingestion (a crash before it
@@ -169,7 +208,7 @@ Status RocksEventLog::IngestPartitionedRows(
   if (ec) return InternalError("creating '" + folder.string() + "': " + ec.message());
   // Where the second file starts (none: one file).
   std::optional<std::string> split;
-  if (total >= kIngestSplitRows) {
+  if (total >= kIngestSplitRows && !largest->empty()) {
     auto mid = std::next(largest->begin(), static_cast<std::ptrdiff_t>(largest->size() / 2));
     split.emplace(mid->first.data(), mid->first.size());
   }
@@ -187,32 +226,55 @@ Status RocksEventLog::IngestPartitionedRows(
     rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), family_options, h.get());
     const std::string what = "writing rows of " + h->GetName() + " to '" + part.file + "'";
     part.status = internal::FromRocks(writer.Open(part.file), what);
-    // Each buffer's rows of the range, merged (buffers are few: a linear pick).
-    struct Cursor {
+    // Each buffer's rows of the range (its map and its rows put aside), merged: the
+    // sources are few, a linear pick.
+    struct Source {
       internal::ArenaRows::const_iterator it, end;
-    };
-    std::vector<Cursor> cursors;
-    for (auto& b : buffers) {
-      const internal::ArenaRows& rows = b->rows();
-      auto begin = part.from ? rows.lower_bound(std::string_view(*part.from)) : rows.begin();
-      auto end = part.to ? rows.lower_bound(std::string_view(*part.to)) : rows.end();
-      if (begin != end) cursors.push_back({begin, end});
-    }
-    while (part.status.ok() && !cursors.empty()) {
-      size_t pick = 0;
-      for (size_t i = 1; i < cursors.size(); ++i) {
-        if (cursors[i].it->first < cursors[pick].it->first) pick = i;
+      BufferTxn::UnreadRows::const_iterator uit, uend;
+      bool unread;
+      std::string_view key() const { return unread ? uit->first : std::string_view(it->first); }
+      std::optional<std::string_view> value() const {
+        if (unread) return uit->second;
+        if (!it->second) return std::nullopt;
+        return std::string_view(*it->second);
       }
-      const auto& [key, value] = *cursors[pick].it;
-      // The same key in other buffers: the same row, or a fold that broke its contract.
-      for (size_t i = 0; i < cursors.size(); ++i) {
-        if (i == pick || cursors[i].it->first != key) continue;
-        if (cursors[i].it->second != value) {
-          part.status = InternalError("rows of " + h->GetName() + ": key " +
-                                      PrintableKey(std::string_view(key)) +
-                                      " holds different values in two partitions of one ingestion");
+      void Next() { unread ? (void)++uit : (void)++it; }
+      bool done() const { return unread ? uit == uend : it == end; }
+    };
+    std::vector<Source> sources;
+    for (size_t b = 0; b < buffers.size(); ++b) {
+      const internal::ArenaRows& rows = buffers[b]->rows();
+      Source map_source{};
+      map_source.unread = false;
+      map_source.it = part.from ? rows.lower_bound(std::string_view(*part.from)) : rows.begin();
+      map_source.end = part.to ? rows.lower_bound(std::string_view(*part.to)) : rows.end();
+      if (!map_source.done()) sources.push_back(map_source);
+      const BufferTxn::UnreadRows& unread = unread_rows(b);
+      auto less = [](const auto& row, std::string_view k) { return row.first < k; };
+      Source unread_source{};
+      unread_source.unread = true;
+      unread_source.uit = part.from ? std::lower_bound(unread.begin(), unread.end(), std::string_view(*part.from), less)
+                                    : unread.begin();
+      unread_source.uend = part.to ? std::lower_bound(unread.begin(), unread.end(), std::string_view(*part.to), less)
+                                   : unread.end();
+      if (!unread_source.done()) sources.push_back(unread_source);
+    }
+    while (part.status.ok() && !sources.empty()) {
+      size_t pick = 0;
+      for (size_t i = 1; i < sources.size(); ++i) {
+        if (sources[i].key() < sources[pick].key()) pick = i;
+      }
+      const std::string_view key = sources[pick].key();
+      const std::optional<std::string_view> value = sources[pick].value();
+      // The same key in other sources: the same row, or a fold that broke its contract.
+      for (size_t i = 0; i < sources.size(); ++i) {
+        if (i == pick || sources[i].key() != key) continue;
+        if (sources[i].value() != value) {
+          part.status = InternalError("rows of " + h->GetName() + ": key " + PrintableKey(key) +
+                                      " is written with different values by two partitions (or as an unread row and a row)"
+                                      " of one ingestion");
         }
-        ++cursors[i].it;
+        sources[i].Next();
       }
       if (!part.status.ok()) break;
       rocksdb::Status s;
@@ -224,9 +286,9 @@ Status RocksEventLog::IngestPartitionedRows(
         ++part.entries;
       }
       part.status = internal::FromRocks(s, what);
-      ++cursors[pick].it;
-      for (size_t i = cursors.size(); i-- > 0;) {
-        if (cursors[i].it == cursors[i].end) cursors.erase(cursors.begin() + static_cast<std::ptrdiff_t>(i));
+      sources[pick].Next();
+      for (size_t i = sources.size(); i-- > 0;) {
+        if (sources[i].done()) sources.erase(sources.begin() + static_cast<std::ptrdiff_t>(i));
       }
     }
     // Deletes only, into an empty family: nothing to ingest (and an empty table file

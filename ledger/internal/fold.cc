@@ -398,7 +398,8 @@ class Folder {
     JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
     if (b.entries.empty()) return store_.PutJob(b.job_id, job);
     job.rollout_plan_seq = e_.sequence;
-    if (job.rollout_pending == 0) {
+    // A plan made in chunks is one plan: its later chunks start no new windows.
+    if (job.rollout_pending == 0 && !(job.fanout_pending && job.fanout_plans)) {
       job.rollout_origin = e_.recorded_at_micros;
       job.rollout_next_window = 0;
       JOBLEDGER_RETURN_IF_ERROR(store_.PutRolloutDue(RolloutWindowDue(job, 0), b.job_id));
@@ -440,8 +441,12 @@ class Folder {
     JOBLEDGER_RETURN_IF_ERROR(
         store_.DeleteRolloutDue(RolloutWindowDue(job, job.rollout_next_window), b.job_id));
     job.rollout_next_window = b.window + 1;
-    JOBLEDGER_RETURN_IF_ERROR(
-        store_.PutRolloutDue(RolloutWindowDue(job, job.rollout_next_window), b.job_id));
+    // While the plan is still being made, the next window waits for its end (the
+    // FanOutStep that finishes it schedules the window).
+    if (!(job.fanout_pending && job.fanout_plans)) {
+      JOBLEDGER_RETURN_IF_ERROR(
+          store_.PutRolloutDue(RolloutWindowDue(job, job.rollout_next_window), b.job_id));
+    }
     for (const std::string& thing : b.skipped) {
       JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.PlannedOfThing(thing));
       bool found = false;
@@ -460,13 +465,26 @@ class Folder {
     JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
     if (job.status != JobStatus::kInProgress) return Mismatch(e_, "the job is not in progress");
     if (b.done) {
+      if (job.fanout_pending && job.fanout_plans != b.plan) {
+        return Mismatch(e_, b.plan ? "the job's unfinished fan-out queues executions, not a plan"
+                                   : "the job's unfinished fan-out makes a plan");
+      }
       JOBLEDGER_RETURN_IF_ERROR(StopFanOut(job, b.job_id));
+      // The plan is whole: the rollout's next window is scheduled.
+      if (b.plan && job.rollout_pending > 0) {
+        JOBLEDGER_RETURN_IF_ERROR(
+            store_.PutRolloutDue(RolloutWindowDue(job, job.rollout_next_window), b.job_id));
+      }
     } else {
       if (std::find(job.targets.begin(), job.targets.end(), b.target) == job.targets.end()) {
         return Mismatch(e_, "'" + b.target + "' is not a target of the job");
       }
       if (!job.fanout_pending) JOBLEDGER_RETURN_IF_ERROR(store_.PutFanOut(b.job_id));
+      if (job.fanout_pending && job.fanout_plans != b.plan) {
+        return Mismatch(e_, "a fan-out step changes what the job's unfinished fan-out makes");
+      }
       job.fanout_pending = true;
+      job.fanout_plans = b.plan;
       job.fanout_target = b.target;
       job.fanout_after = b.after;
     }
@@ -477,6 +495,7 @@ class Folder {
   Status StopFanOut(JobState& job, std::string_view job_id) {
     if (!job.fanout_pending) return Status();
     job.fanout_pending = false;
+    job.fanout_plans = false;
     job.fanout_target.clear();
     job.fanout_after.clear();
     return store_.DeleteFanOut(job_id);

@@ -60,6 +60,7 @@ Status ScanAll(std::unique_ptr<RowIterator> it, Fn&& fn) {
 // The tags of JobState's optional sections, in the order they are written.
 constexpr uint64_t kFanOutSection = 1;
 constexpr uint64_t kCancelSection = 2;
+constexpr uint64_t kPlanSection = 3;  // empty: the unfinished fan-out makes a plan
 
 Status Malformed(std::string_view what) {
   return DataLossError("ledger.state: malformed row for " + std::string(what) +
@@ -103,6 +104,7 @@ std::string EncodeJobState(const JobState& j) {
     w.U64(j.canceled_seq);
     w.Bool(j.canceled_by_abort);
   }
+  if (j.fanout_pending && j.fanout_plans) w.U64(kPlanSection);
   return w.Take();
 }
 
@@ -150,6 +152,9 @@ StatusOr<JobState> DecodeJobState(std::string_view bytes, std::string_view job_i
       j.canceled_seq = r.U64();
       j.canceled_by_abort = r.Bool();
       if (j.canceled_seq == 0) return Malformed("job '" + std::string(job_id) + "'");
+    } else if (section == kPlanSection) {
+      if (!j.fanout_pending) return Malformed("job '" + std::string(job_id) + "'");
+      j.fanout_plans = true;
     } else {
       return Malformed("job '" + std::string(job_id) + "'");
     }

@@ -56,6 +56,9 @@ struct JobState {
   bool fanout_pending = false;
   std::string fanout_target;
   std::string fanout_after;
+  // The unfinished fan-out makes the rollout's plan (RolloutPlanned chunks; windows
+  // after the first wait for its end), not executions.
+  bool fanout_plans = false;
   // While a cancel is unfinished (CancelPending): its JobCanceled event and whether an
   // abort made it, the cause and actor of the chunks that cancel the executions.
   uint64_t canceled_seq = 0;

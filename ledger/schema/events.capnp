@@ -236,6 +236,7 @@ struct FanOutStep {
   target @1 :Text;    # the target ARN the next chunk resumes in ("" when done)
   after @2 :Text;     # the last thing of that target this chunk reached ("" = from the start)
   done @3 :Bool;      # every target was reached: no chunk follows
+  plan @4 :Bool;      # the fan-out makes a rollout's plan (RolloutPlanned chunks), not executions
 }
 
 struct Event {

@@ -538,8 +538,9 @@ int RunOnce(const Options& o) {
   return 0;
 }
 
-// A job over a group of 10 things, queued in chunks of 3 (the crash hook kills the
-// process on the way, at a chunk or a write); then waits for the fan-out to end.
+// A job over a group of 10 things, queued (mode "plan": planned for a rollout) in
+// chunks of 3 (the crash hook kills the process on the way, at a chunk or a write);
+// then waits for the fan-out to end.
 int RunFanOut(const Options& o) {
   LedgerOptions options;
   options.sync = true;
@@ -556,6 +557,12 @@ int RunFanOut(const Options& o) {
   create.job_id = "big";
   create.targets = {"arn:aws:iot:us-east-1:123456789012:thinggroup/fleet"};
   create.document = R"({"operation":"install"})";
+  if (o.mode == "plan") {
+    // A rollout: the plan is made in chunks of 3 (the first window takes 2).
+    RolloutConfig rollout;
+    rollout.maximum_per_minute = 2;
+    create.job_executions_rollout_config = rollout;
+  }
   StatusOr<JobReference> created = ledger->CreateJob(RequestContext{"user:crash", "create-big"}, create);
   if (!created.ok()) Fatal("create: " + created.status().ToString());
   Report("C");
@@ -657,7 +664,7 @@ int main(int argc, char** argv) {
   if (o.mode == "import") return RunImport(o);
   if (o.mode == "hold") return RunHold(o);
   if (o.mode == "open") return RunOpen(o);
-  if (o.mode == "fanout" || o.mode == "cancel") return RunFanOut(o);
+  if (o.mode == "fanout" || o.mode == "cancel" || o.mode == "plan") return RunFanOut(o);
   if (o.mode == "once") return RunOnce(o);
   Report("F unknown mode " + o.mode);
   return 4;

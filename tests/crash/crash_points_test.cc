@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -133,6 +134,56 @@ TEST(CrashFanOutTest, AKilledCancelResumesAtTheNextOpenAndCancelsEachExecutionOn
     EXPECT_TRUE(check->ok()) << check->differences.front();
     StatusOr<VerifyResult> verified = ledger->log().Verify();
     ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+    EXPECT_TRUE(verified->ok()) << verified->detail;
+  }
+}
+
+// A rollout's plan made in chunks, killed between chunks or right after a chunk's
+// write: the next open resumes the plan from the job's cursor, every thing is planned
+// once, and the rollout then queues each once.
+TEST(CrashFanOutTest, AKilledPlanResumesAtTheNextOpenAndPlansEachThingOnce) {
+  for (const auto& [point, nth] : std::vector<std::pair<std::string, int>>{
+           {"fanout.next_chunk", 1}, {"fanout.next_chunk", 2}, {"append.after_write", 12}}) {
+    SCOPED_TRACE(point + " #" + std::to_string(nth));
+    TempDir dir;
+    Child child({"plan", dir.Sub("ledger"), "crash=" + point, "nth=" + std::to_string(nth)});
+    ASSERT_TRUE(child.started()) << child.error();
+    std::string line;
+    bool finished = false;
+    while (child.NextLine(&line)) finished = finished || line == "X";
+    const int status = child.Wait();
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "the child did not die at the point: " << DescribeWaitStatus(status);
+    ASSERT_FALSE(finished);
+
+    std::unique_ptr<Ledger> ledger;
+    ASSERT_NO_FATAL_FAILURE(ReopenAndFinishChunks(dir.Sub("ledger"), &ledger));
+    auto job = ledger->GetJobState("big");
+    ASSERT_TRUE(job.ok() && job->has_value());
+    EXPECT_FALSE((*job)->fan_out_pending);
+    EXPECT_EQ((*job)->count(ExecutionStatus::kQueued), 2);  // the first window
+    std::vector<std::string> planned;
+    int done = 0;
+    for (auto c = ledger->log().NewCursor(); c->state() == EventCursor::State::kPositioned; c->Next()) {
+      if (const auto* p = std::get_if<RolloutPlanned>(&c->event().body)) {
+        for (const PlannedExecution& e : p->entries) planned.push_back(e.thing_name);
+      }
+      if (const auto* f = std::get_if<FanOutStep>(&c->event().body)) {
+        done += f->done;
+        EXPECT_TRUE(f->plan);
+      }
+    }
+    EXPECT_EQ(done, 1);
+    std::sort(planned.begin(), planned.end());
+    std::vector<std::string> want;
+    for (int i = 0; i < 10; ++i) want.push_back("dev-" + std::to_string(i));
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(planned, want);
+    auto check = ledger->CheckState();
+    ASSERT_TRUE(check.ok()) << check.status().ToString();
+    EXPECT_TRUE(check->ok()) << check->differences.front();
+    StatusOr<VerifyResult> verified = ledger->log().Verify();
+    ASSERT_TRUE(verified.ok());
     EXPECT_TRUE(verified->ok()) << verified->detail;
   }
 }

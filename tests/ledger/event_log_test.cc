@@ -655,6 +655,31 @@ TEST_F(EventLogTest, PartitionedBuffersReadTheirOwnRowsAndLandTogetherMerged) {
   EXPECT_EQ(refused.code(), StatusCode::kInternal);
   EXPECT_NE(refused.message().find("x/both"), std::string::npos) << refused.ToString();
   EXPECT_NE(refused.message().find("different values"), std::string::npos) << refused.ToString();
+  // Rows put aside as unread: not read within the write, written with the rest (the
+  // last of a key put twice), merged with the other buffer's rows.
+  ASSERT_TRUE(log_->IngestPartitionedRows(f, 2, [&](const std::vector<IngestTxn*>& txns) -> Status {
+                    JOBLEDGER_RETURN_IF_ERROR(txns[0]->PutUnread(f, "u/2", "first"));
+                    JOBLEDGER_RETURN_IF_ERROR(txns[0]->PutUnread(f, "u/1", "one"));
+                    JOBLEDGER_RETURN_IF_ERROR(txns[0]->PutUnread(f, "u/2", "second"));
+                    JOBLEDGER_RETURN_IF_ERROR(txns[1]->PutUnread(f, "u/0", "zero"));
+                    JOBLEDGER_RETURN_IF_ERROR(txns[1]->Put(f, "u/3", "three"));
+                    EXPECT_EQ(txns[0]->Get(f, "u/1").value(), std::nullopt);
+                    return Status();
+                  })
+                  .ok());
+  {
+    auto u = log_->ScanRows(f, "u/");
+    u->SeekToFirst();
+    using Rows_t = std::vector<std::pair<std::string, std::string>>;
+    EXPECT_EQ(Rows(*u), (Rows_t{{"u/0", "zero"}, {"u/1", "one"}, {"u/2", "second"}, {"u/3", "three"}}));
+  }
+  // An unread row and a row of one key with different values: refused.
+  refused = log_->IngestPartitionedRows(f, 1, [&](const std::vector<IngestTxn*>& txns) -> Status {
+    JOBLEDGER_RETURN_IF_ERROR(txns[0]->PutUnread(f, "u/9", "a"));
+    return txns[0]->Put(f, "u/9", "b");
+  });
+  EXPECT_EQ(refused.code(), StatusCode::kInternal);
+  EXPECT_EQ(log_->GetRow(f, "u/9").value(), std::nullopt);
   EXPECT_EQ(log_->GetRow(f, "x/new").value(), std::nullopt);
   // A put in one buffer and a delete of the same key in the other: refused too.
   refused = log_->IngestPartitionedRows(f, 2, [&](const std::vector<IngestTxn*>& txns) -> Status {

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -31,14 +32,14 @@ class FanOutTest : public ::testing::Test {
   // `max_group_size` 1: every append is a group of its own, so a Gate() is never
   // decided in the group of the appends before it (whose answers come after the
   // group's write).
-  void Open(size_t max_group_size = 256) {
+  void Open(size_t max_group_size = 256, size_t chunk = kChunk, const std::string& folder = "ledger") {
     ledger_.reset();
     LedgerOptions options;
     options.clock = &clock_;
     options.sync = false;
     options.max_group_size = max_group_size;
-    options.limits.fan_out_chunk = kChunk;
-    auto opened = Ledger::Open(options, dir_.path() + "/ledger");
+    options.limits.fan_out_chunk = chunk;
+    auto opened = Ledger::Open(options, dir_.path() + "/" + folder);
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     ledger_ = std::move(opened).value();
   }
@@ -171,6 +172,53 @@ class FanOutTest : public ::testing::Test {
     ASSERT_TRUE(check.ok()) << check.status().ToString();
     EXPECT_TRUE(check->differences.empty()) << check->differences.size() << " differ, first: "
                                             << (check->differences.empty() ? "" : check->differences.front());
+  }
+
+  // Job "roll" over groups a (10 things) and b (dev-0..dev-4 and only-b) and two things,
+  // rolled out `per_minute` things a minute.
+  CreateJobRequest RolloutJob(int per_minute) {
+    CreateJobRequest r = NewJob("roll", {GroupArnOf("a"), ThingArnOf("dev-1"), GroupArnOf("b"), ThingArnOf("solo")});
+    RolloutConfig rollout;
+    rollout.maximum_per_minute = per_minute;
+    r.job_executions_rollout_config = rollout;
+    return r;
+  }
+  void RolloutFleet() {
+    ASSERT_NO_FATAL_FAILURE(Fleet("a", kThings));
+    ASSERT_NO_FATAL_FAILURE(Fleet("b", kThings / 2));
+    ASSERT_TRUE(ledger_->AddThingToThingGroup(As("user:ops"), {"b", "only-b"}).ok());
+  }
+  // The things each window of job "roll" queued, window by window, after the clock
+  // has moved `minutes` minutes a minute at a time.
+  std::vector<std::vector<std::string>> Windows(int minutes) {
+    for (int i = 0; i < minutes; ++i) {
+      clock_.Advance(60'000'000);
+      auto advanced = ledger_->AdvanceTo(clock_.NowMicros());
+      EXPECT_TRUE(advanced.ok()) << advanced.status().ToString();
+    }
+    std::vector<std::vector<std::string>> out;
+    for (const Event& e : Events()) {
+      if (JobIdOf(e.body) != "roll") continue;
+      if (const auto* s = std::get_if<RolloutStep>(&e.body)) {
+        EXPECT_EQ(s->window, out.size());
+        out.emplace_back();
+      } else if (const auto* q = std::get_if<ExecutionQueued>(&e.body)) {
+        EXPECT_FALSE(out.empty()) << q->thing_name << " queued outside a window";
+        if (!out.empty()) out.back().push_back(q->thing_name);
+      }
+    }
+    return out;
+  }
+  // The things of job "roll"'s plan in plan order, and the size of each plan event.
+  std::vector<std::string> PlanOrder(std::vector<size_t>* sizes = nullptr) {
+    std::vector<std::string> out;
+    for (const Event& e : Events()) {
+      if (const auto* p = std::get_if<RolloutPlanned>(&e.body); p && p->job_id == "roll") {
+        if (sizes != nullptr) sizes->push_back(p->entries.size());
+        for (const PlannedExecution& entry : p->entries) out.push_back(entry.thing_name);
+      }
+    }
+    return out;
   }
 
   TempDir dir_;
@@ -403,6 +451,133 @@ TEST_F(FanOutTest, ThingsInSeveralTargetsAreQueuedOnceAcrossChunks) {
   ExpectStateIsTheFoldOfTheLog();
 }
 
+// ---- a rollout's plan in chunks ----
+
+// A rollout's plan over more things than a chunk is made in chunks, each an append of
+// its own (RolloutPlanned of at most a chunk, the first holding at least the first
+// window, then a FanOutStep of the plan), and rolls out window by window exactly as a
+// plan made at once does: the same things in the same windows, each once (things in
+// several targets included).
+TEST_F(FanOutTest, ARolloutPlanIsMadeInChunksAndRollsOutAsAPlanMadeAtOnce) {
+  for (int per_minute : {2, 5}) {
+    SCOPED_TRACE("maximumPerMinute " + std::to_string(per_minute));
+    const std::string tag = std::to_string(per_minute);
+    // At once: a chunk larger than the fleet.
+    ASSERT_NO_FATAL_FAILURE(Open(256, /*chunk=*/1000, "at-once-" + tag));
+    ASSERT_NO_FATAL_FAILURE(RolloutFleet());
+    ASSERT_TRUE(ledger_->CreateJob(As("user:ops"), RolloutJob(per_minute)).ok());
+    EXPECT_EQ(Count(EventKind::kFanOutStep, "roll"), 0);
+    const std::vector<std::string> plan_at_once = PlanOrder();
+    const auto at_once = Windows(10);
+    // In chunks of 3.
+    ASSERT_NO_FATAL_FAILURE(Open(256, kChunk, "chunked-" + tag));
+    ASSERT_NO_FATAL_FAILURE(RolloutFleet());
+    ASSERT_TRUE(ledger_->CreateJob(As("user:ops"), RolloutJob(per_minute)).ok());
+    ASSERT_NO_FATAL_FAILURE(DrainFanOut("roll"));
+    std::vector<size_t> sizes;
+    EXPECT_EQ(PlanOrder(&sizes), plan_at_once);
+    ASSERT_GE(sizes.size(), 3u);
+    EXPECT_EQ(sizes[0], std::max<size_t>(kChunk, static_cast<size_t>(per_minute)));
+    for (size_t i = 1; i < sizes.size(); ++i) EXPECT_LE(sizes[i], kChunk);
+    int steps = 0, done = 0;
+    for (const Event& e : Events()) {
+      if (const auto* f = std::get_if<FanOutStep>(&e.body); f && f->job_id == "roll") {
+        ++steps;
+        done += f->done;
+        EXPECT_TRUE(f->plan);
+      }
+    }
+    EXPECT_EQ(steps, static_cast<int>(sizes.size()));
+    EXPECT_EQ(done, 1);
+    EXPECT_EQ(Windows(10), at_once);
+    EXPECT_EQ(Job("roll").status, JobStatus::kInProgress);  // every thing queued, none done
+    EXPECT_EQ(Job("roll").count(ExecutionStatus::kQueued), static_cast<int64_t>(plan_at_once.size()));
+    ExpectStateIsTheFoldOfTheLog();
+  }
+}
+
+// While the plan is still being made, no window after the first is due, however late
+// the clock: the rest of the plan is not there yet. The plan's last chunk schedules the
+// next window, and the windows that came due meanwhile open at the next AdvanceTo.
+TEST_F(FanOutTest, NoWindowIsDueWhileThePlanIsBeingMade) {
+  ASSERT_NO_FATAL_FAILURE(Open(/*max_group_size=*/1));
+  ASSERT_NO_FATAL_FAILURE(RolloutFleet());
+  FamilyId family = ledger_->log().OpenFamily(internal::kStateFamily).value();
+  internal::StateStore store(&ledger_->log(), family);
+  Hold();
+  auto created = SubmitCreate(RolloutJob(2));
+  std::shared_ptr<std::promise<void>> gate = Gate();
+  Release();
+  ASSERT_TRUE(created.get().ok());
+  // Between the first chunk and the second.
+  ASSERT_TRUE(Job("roll").fan_out_pending);
+  std::optional<internal::JobState> during = store.GetJob("roll").value();
+  ASSERT_TRUE(during.has_value());
+  EXPECT_TRUE(during->fanout_plans);
+  EXPECT_EQ(during->rollout_next_window, 1u);
+  EXPECT_EQ(store.FirstRolloutDue().value(), std::nullopt) << "a window is due before the plan is made";
+  gate->set_value();
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("roll"));
+  std::optional<internal::DueRollout> due = store.FirstRolloutDue().value();
+  ASSERT_TRUE(due.has_value());
+  EXPECT_EQ(due->job_id, "roll");
+  EXPECT_EQ(due->due, kT0 + 60'000'000);  // window 1, a minute after the plan began
+  EXPECT_FALSE(store.GetJob("roll").value()->fanout_plans);
+  // Five minutes on: windows 1 to 5 open now, in order, two things each.
+  clock_.Advance(5 * 60'000'000);
+  const auto windows = Windows(0);
+  ASSERT_EQ(windows.size(), 1u);
+  ASSERT_TRUE(ledger_->AdvanceTo(clock_.NowMicros()).ok());
+  const auto after = Windows(0);
+  ASSERT_EQ(after.size(), 6u);
+  for (const auto& w : after) EXPECT_EQ(w.size(), 2u);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, ACancelWhileThePlanIsMadeStopsItAndForgetsThePlan) {
+  ASSERT_NO_FATAL_FAILURE(RolloutFleet());
+  Hold();
+  auto created = SubmitCreate(RolloutJob(2));
+  CancelJobRequest cancel;
+  cancel.job_id = "roll";
+  auto promise = std::make_shared<std::promise<StatusOr<JobReference>>>();
+  ASSERT_TRUE(ledger_->SubmitCancelJob(As("user:ops"), cancel,
+                                       [promise](StatusOr<JobReference> r) { promise->set_value(std::move(r)); })
+                  .ok());
+  Release();
+  ASSERT_TRUE(created.get().ok());
+  ASSERT_TRUE(promise->get_future().get().ok());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("roll"));
+  const JobStateView job = Job("roll");
+  EXPECT_EQ(job.status, JobStatus::kCanceled);
+  EXPECT_FALSE(job.fan_out_pending);
+  EXPECT_EQ(Count(EventKind::kRolloutPlanned, "roll"), 1) << "a chunk of the plan ran after the cancel";
+  EXPECT_EQ(Count(EventKind::kFanOutStep, "roll"), 1);
+  EXPECT_EQ(job.count(ExecutionStatus::kCanceled), 2);  // the first window's
+  EXPECT_EQ(Windows(5).size(), 1u);
+  ExpectStateIsTheFoldOfTheLog();
+}
+
+TEST_F(FanOutTest, APlanCutShortByACloseResumesAtTheNextOpenAndPlansEachThingOnce) {
+  ASSERT_NO_FATAL_FAILURE(RolloutFleet());
+  Hold();
+  auto created = SubmitCreate(RolloutJob(2));
+  Release();
+  ASSERT_TRUE(created.get().ok());
+  ledger_.reset();
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_NO_FATAL_FAILURE(DrainFanOut("roll"));
+  std::vector<std::string> plan = PlanOrder();
+  EXPECT_EQ(plan.size(), static_cast<size_t>(kThings + 2));  // + only-b, solo
+  std::sort(plan.begin(), plan.end());
+  EXPECT_EQ(std::adjacent_find(plan.begin(), plan.end()), plan.end()) << "a thing planned twice";
+  const auto windows = Windows(10);
+  size_t queued = 0;
+  for (const auto& w : windows) queued += w.size();
+  EXPECT_EQ(queued, static_cast<size_t>(kThings + 2));
+  ExpectStateIsTheFoldOfTheLog();
+}
+
 // ---- a cancel over many executions, and targets associated later ----
 
 TEST_F(FanOutTest, ACancelBeyondOneChunkCancelsInChunksAndNoDeviceStartsMeanwhile) {
@@ -602,6 +777,8 @@ TEST_F(FanOutTest, TheJobsStateRowCarriesACancelOnlyWhileItIsUnfinished) {
       if (tag == 1) {
         w.Str("arn:aws:iot:us-east-1:123456789012:thinggroup/fleet");
         w.Str("dev-4");
+      } else if (tag == 3) {
+        // the plan marker holds nothing
       } else {
         w.U64(7);
         w.Bool(false);
@@ -610,7 +787,12 @@ TEST_F(FanOutTest, TheJobsStateRowCarriesACancelOnlyWhileItIsUnfinished) {
     return base + w.Take();
   };
   EXPECT_TRUE(internal::DecodeJobState(with({1, 2}), "big").ok());
-  for (auto bad : {with({2, 1}), with({1, 1}), with({3})}) {
+  StatusOr<internal::JobState> plans = internal::DecodeJobState(with({1, 3}), "big");
+  ASSERT_TRUE(plans.ok()) << plans.status().ToString();
+  EXPECT_TRUE(plans->fanout_plans);
+  EXPECT_EQ(internal::DecodeJobState(internal::EncodeJobState(*plans), "big").value(), *plans);
+  // The plan marker without a fan-out, or a tag this build does not know: malformed.
+  for (auto bad : {with({2, 1}), with({1, 1}), with({3}), with({1, 4})}) {
     StatusOr<internal::JobState> refused = internal::DecodeJobState(bad, "big");
     EXPECT_EQ(refused.status().code(), StatusCode::kDataLoss);
     EXPECT_NE(refused.status().message().find("'big'"), std::string::npos) << refused.status().ToString();

@@ -79,7 +79,7 @@ inline std::vector<EventBody> OneBodyOfEveryKind() {
                       PlannedExecution{"sensor-7", "arn:aws:iot:us-east-1:123456789012:thing/sensor-7"}}},
       RolloutStep{"firmware-update_42", 3, 40, 40, {"sensor-8"}},
       FanOutStep{"firmware-update_42", "arn:aws:iot:us-east-1:123456789012:thinggroup/a", "sensor-9",
-                 false},
+                 false, /*plan=*/true},
   };
 }
 

@@ -89,37 +89,53 @@ StatusOr<Fanout> MeasureFanout(const std::string& dir, uint64_t things) {
     out.us_per_device_update = SecondsSince(start) * 1e6 / done;
   }
 
-  // The fan-out, with another caller appending one small command after another.
-  std::atomic<bool> stop{false};
-  double max_wait = 0;
-  std::thread probe([&] {
-    for (uint64_t i = 0; !stop.load(); ++i) {
-      const auto t0 = Steady::now();
-      Status s = ledger->AddThingToThingGroup(admin, {"probe", "probe-thing-" + std::to_string(i)});
-      max_wait = std::max(max_wait, SecondsSince(t0));
-      if (!s.ok()) return;
+  // A job over the big group, with another caller appending one small command after
+  // another meanwhile: the seconds until its last chunk, and that caller's longest wait.
+  auto measure = [&](const CreateJobRequest& create, double* seconds, double* stall_ms) -> Status {
+    std::atomic<bool> stop{false};
+    double max_wait = 0;
+    std::thread probe([&] {
+      for (uint64_t i = 0; !stop.load(); ++i) {
+        const auto t0 = Steady::now();
+        Status s = ledger->AddThingToThingGroup(
+            admin, {"probe", "probe-" + create.job_id + "-" + std::to_string(i)});
+        max_wait = std::max(max_wait, SecondsSince(t0));
+        if (!s.ok()) return;
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the probe is running
+    const auto start = Steady::now();
+    StatusOr<JobReference> created = ledger->CreateJob(admin, create);
+    // CreateJob answers after the first chunk; the rest follows in appends of their own.
+    Status read;
+    for (bool pending = created.ok(); pending && read.ok();) {
+      StatusOr<std::optional<JobStateView>> job = ledger->GetJobState(create.job_id);
+      read = job.status();
+      pending = read.ok() && job->has_value() && (*job)->fan_out_pending;
+      if (pending) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the probe is running
+    *seconds = SecondsSince(start);
+    stop.store(true);
+    probe.join();
+    JOBLEDGER_RETURN_IF_ERROR(created.status());
+    JOBLEDGER_RETURN_IF_ERROR(read);
+    *stall_ms = max_wait * 1e3;
+    return Status();
+  };
   CreateJobRequest create;
   create.job_id = "fanout";
   create.targets = {Arn("thinggroup", "big")};
   create.document = R"({"operation":"install"})";
-  const auto start = Steady::now();
-  StatusOr<JobReference> created = ledger->CreateJob(admin, create);
-  // CreateJob answers after the first chunk; the rest follows in appends of their own.
-  for (bool pending = created.ok(); pending;) {
-    StatusOr<std::optional<JobStateView>> job = ledger->GetJobState("fanout");
-    JOBLEDGER_RETURN_IF_ERROR(job.status());
-    pending = job->has_value() && (*job)->fan_out_pending;
-    if (pending) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  out.create_s = SecondsSince(start);
-  stop.store(true);
-  probe.join();
-  JOBLEDGER_RETURN_IF_ERROR(created.status());
+  JOBLEDGER_RETURN_IF_ERROR(measure(create, &out.create_s, &out.max_stall_ms));
   out.us_per_execution = out.create_s * 1e6 / static_cast<double>(things);
-  out.max_stall_ms = max_wait * 1e3;
+  // The same group rolled out at the highest rate: its plan is made in chunks, and the
+  // first window queues 1,000 executions in the first one.
+  CreateJobRequest rollout = create;
+  rollout.job_id = "rollout";
+  RolloutConfig config;
+  config.maximum_per_minute = 1000;
+  rollout.job_executions_rollout_config = config;
+  JOBLEDGER_RETURN_IF_ERROR(measure(rollout, &out.plan_s, &out.plan_max_stall_ms));
   return out;
 }
 

@@ -19,6 +19,9 @@ struct Fanout {
   double us_per_execution = 0;       // create_s / things
   double us_per_device_update = 0;   // one UpdateJobExecution, one caller
   double max_stall_ms = 0;           // the longest any other caller waited meanwhile
+  double plan_s = 0;                 // CreateJob with a rollout (1,000 a minute) over the
+                                     // same group, until its plan is whole
+  double plan_max_stall_ms = 0;      // the longest any other caller waited meanwhile
 };
 
 // Builds a ledger in `dir` with one group of `things` things, then measures.

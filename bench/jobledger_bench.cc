@@ -61,6 +61,9 @@
 //                                fanout_per_execution_ratio (goal <= 2), and
 //                                max_writer_stall_ms (another caller's longest wait
 //                                during the fan-out; goal <= 50); a refusal is reported
+//   rollout_plan_s               CreateJob over the same group with a rollout (1000 a
+//                                minute) until its plan is whole (made in chunks), and
+//                                rollout_max_stall_ms (another caller's longest wait)
 //   peak_rss_mb                  the process's peak resident memory
 //   ratios: append_ratio, durable_append_ratio, durable_single_ratio, rebuild_ratio,
 //           verify_ratio, asof_p99_over_raw, sqlite_ratio, postgres_ratio
@@ -412,7 +415,8 @@ int main(int argc, char** argv) {
       // A refusal is a result too (a fan-out beyond one append's events, say).
       std::fprintf(stderr, "jobledger_bench: fan-out refused: %s\n", f.status().ToString().c_str());
       for (const char* k : {key.c_str(), "fanout_us_per_execution", "device_update_us",
-                            "fanout_per_execution_ratio", "max_writer_stall_ms"}) {
+                            "fanout_per_execution_ratio", "max_writer_stall_ms", "rollout_plan_s",
+                            "rollout_max_stall_ms"}) {
         rows.push_back({k, std::nan(""), "refused: " + f.status().message()});
       }
       std::filesystem::remove_all(dir + "/fanout");
@@ -423,6 +427,9 @@ int main(int argc, char** argv) {
     add("device_update_us", f->us_per_device_update, "one caller, sync off");
     add("fanout_per_execution_ratio", f->us_per_execution / f->us_per_device_update, "goal <= 2");
     add("max_writer_stall_ms", f->max_stall_ms, "another caller's longest wait during it; goal <= 50");
+    add("rollout_plan_s", f->plan_s,
+        "CreateJob with a rollout (1000 a minute) over the same group, until the plan is whole");
+    add("rollout_max_stall_ms", f->plan_max_stall_ms, "another caller's longest wait during it; goal <= 50");
     std::filesystem::remove_all(dir + "/fanout");
   };
 

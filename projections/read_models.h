@@ -72,10 +72,12 @@ class ReadModels {
  private:
   struct Point {
     uint64_t sequence;
-    int64_t now;
+    int64_t now;  // only when asked for (`with_now`), else 0
     bool historical;
   };
-  StatusOr<Point> At(const ReadPoint& at) const;
+  // The sequence a read stands at; with `with_now`, also the time it stands at (an
+  // as-of read at a sequence reads that event's time: a point read the others skip).
+  StatusOr<Point> At(const ReadPoint& at, bool with_now = false) const;
 
   const EventLog& log_;
   const ProjectionManager& projections_;

@@ -388,6 +388,12 @@ class AppendObserver {
  public:
   virtual ~AppendObserver() = default;
   virtual Status OnAppend(AppendTxn& txn) = 0;
+  // After every observer's OnAppend succeeded: the append joins its group, and its
+  // rows are written with the group's (or the log fails and accepts no more appends).
+  virtual void OnAppendKept() {}
+  // The append was rejected after OnAppend ran (a later observer failed, or this
+  // one): nothing it wrote is written.
+  virtual void OnAppendDropped() {}
 };
 
 struct AppendOptions {

@@ -20,15 +20,27 @@ namespace jobledger {
 
 // A fold's memo of values it derived from its rows, such as the latest version of an
 // entity, so that it need not read them back through the rows on every event. Valid as
-// long as every row of the family is written by the fold that owns the memo: one
-// append, or a rebuild while no append writes its new family. The fold keeps each
-// remembered value equal to what reading its rows would give; Clear() is always safe.
+// long as every row of the family is written by the fold that owns the memo: the
+// appends to an inline projection's active family (a memo kept across appends, each
+// append's values kept or dropped with it), or a rebuild while no append writes its
+// new family. The fold keeps each remembered value equal to what reading its rows
+// would give.
 class ProjectionMemo {
  public:
+  ProjectionMemo() = default;
+  // A memo over `base` (one write's, over what the writes before it remembered):
+  // recalls what it remembers itself, else what `base` does; remembers into itself.
+  explicit ProjectionMemo(const ProjectionMemo* base) : base_(base) {}
+  ProjectionMemo(const ProjectionMemo&) = delete;
+  ProjectionMemo& operator=(const ProjectionMemo&) = delete;
+  ProjectionMemo(ProjectionMemo&&) = default;
+  ProjectionMemo& operator=(ProjectionMemo&&) = default;
+
   // Null for a name never remembered (or forgotten by Clear).
   const std::optional<std::string>* Recall(std::string_view name) const {
     auto it = memo_.find(name);
-    return it == memo_.end() ? nullptr : &it->second;
+    if (it != memo_.end()) return &it->second;
+    return base_ != nullptr ? base_->Recall(name) : nullptr;
   }
   void Remember(std::string_view name, std::optional<std::string> value) {
     const size_t size = value ? value->size() : 0;
@@ -42,11 +54,20 @@ class ProjectionMemo {
       it->second = std::move(value);
     }
   }
-  // About what the memo holds in memory.
+  // About what the memo holds in memory (not counting its base).
   size_t bytes() const { return bytes_; }
+  // Forgets everything (its base stays as it is). Safe at any time for a memo without
+  // a base; one over a base must not be cleared in the middle of its write (the base
+  // would answer with values the write has since replaced).
   void Clear() {
     memo_.clear();
     bytes_ = 0;
+  }
+  // Hands every value to `target` (this memo's base, once its write is kept), leaving
+  // this memo empty.
+  void MoveInto(ProjectionMemo& target) {
+    for (auto& [name, value] : memo_) target.Remember(name, std::move(value));
+    Clear();
   }
 
  private:
@@ -58,6 +79,7 @@ class ProjectionMemo {
 
   std::unordered_map<std::string, std::optional<std::string>, Hash, std::equal_to<>> memo_;
   size_t bytes_ = 0;
+  const ProjectionMemo* base_ = nullptr;
 };
 
 // The rows of one projection, inside the write that applies events to it. Reads see
@@ -127,7 +149,10 @@ class Projection {
   // rows of keys the writer owns. A partition must read only rows of keys it owns,
   // and a row that several partitions write must get the same value from each. The
   // result must equal the fold on one thread, row for row (the rebuild and drift
-  // tests compare them). Default: not partitioned, one thread folds every event.
+  // tests compare them). Apply is then called from several threads at once, one per
+  // partition, each with a writer of its own: it must keep no state of its own
+  // outside the writer (its memo included). Default: not partitioned, one thread
+  // folds every event.
   virtual bool partitioned() const { return false; }
   virtual std::optional<std::string_view> PartitionKey(const Event&) const { return std::nullopt; }
 };

@@ -79,6 +79,13 @@ struct ProjectionManager::Slot {
   std::optional<FamilyId> building;
   // One rebuild / catch-up at a time.
   std::mutex op_mu;
+  // Inline, on the writer thread only: what the appends' folds remembered for the
+  // active family `memo_family`, and over it the memo of the append being observed
+  // (`pending`), kept or dropped with that append.
+  ProjectionMemo memo;
+  std::optional<FamilyId> memo_family;
+  ProjectionMemo pending{&memo};
+  bool pending_used = false;
 };
 
 ProjectionManager::ProjectionManager(EventLog& log) : log_(log) {}
@@ -484,13 +491,27 @@ Status ProjectionManager::OnAppend(AppendTxn& txn) {
   for (auto& slot : slots_) {
     if (slot->entry.mode != ProjectionMode::kInline) continue;
     std::vector<FamilyId> targets;
+    std::optional<FamilyId> active;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      active = slot->active;
       if (slot->active) targets.push_back(*slot->active);
       if (slot->dual && slot->building) targets.push_back(*slot->building);
     }
     for (FamilyId family : targets) {
-      ProjectionWriter writer(txn, family);
+      // The active family's fold remembers across appends; a family being rebuilt
+      // (also written by the rebuild) starts each append afresh.
+      ProjectionMemo* memo = nullptr;
+      if (slot->entry.memo_budget_bytes > 0 && active && family == *active) {
+        if (slot->memo_family != family) {
+          slot->memo.Clear();
+          slot->memo_family = family;
+        }
+        slot->pending.Clear();
+        slot->pending_used = true;
+        memo = &slot->pending;
+      }
+      ProjectionWriter writer(txn, family, memo);
       for (const Event& e : events) {
         JOBLEDGER_RETURN_IF_ERROR(slot->entry.projection->Apply(e, writer));
       }
@@ -498,6 +519,22 @@ Status ProjectionManager::OnAppend(AppendTxn& txn) {
     }
   }
   return Status();
+}
+
+void ProjectionManager::OnAppendKept() {
+  for (auto& slot : slots_) {
+    if (!slot->pending_used) continue;
+    slot->pending_used = false;
+    slot->pending.MoveInto(slot->memo);
+    if (slot->memo.bytes() > slot->entry.memo_budget_bytes) slot->memo.Clear();
+  }
+}
+
+void ProjectionManager::OnAppendDropped() {
+  for (auto& slot : slots_) {
+    slot->pending_used = false;
+    slot->pending.Clear();
+  }
 }
 
 StatusOr<FamilyId> ProjectionManager::ActiveFamily(std::string_view name) const {

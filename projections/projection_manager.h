@@ -110,6 +110,11 @@ class ProjectionManager : public AppendObserver {
   struct Entry {
     std::unique_ptr<Projection> projection;
     ProjectionMode mode = ProjectionMode::kInline;
+    // Inline: what the appends' folds derived (the latest version of each entity the
+    // jobs projection touched) is kept in memory across appends up to about this many
+    // bytes, then forgotten at once, so that the next append need not read it back
+    // through the rows. 0: each append starts with nothing remembered. Default: 64 MiB.
+    size_t memo_budget_bytes = size_t{64} << 20;
   };
 
   // Registers the projections with `log` (which must outlive the manager, and the
@@ -141,6 +146,8 @@ class ProjectionManager : public AppendObserver {
 
   // AppendObserver: applies inline projections inside the append.
   Status OnAppend(AppendTxn& txn) override;
+  void OnAppendKept() override;
+  void OnAppendDropped() override;
 
  private:
   struct Slot;

@@ -593,8 +593,10 @@ StatusOr<AppendResult> RocksEventLog::DecideOne(GroupState& group, const Pending
   }();
   if (!decided.ok()) {
     txn.Rollback();
+    for (AppendObserver* observer : observers_) observer->OnAppendDropped();
     return decided;
   }
+  for (AppendObserver* observer : observers_) observer->OnAppendKept();
   const uint64_t first = txn.first();
   const uint64_t count = txn.events().size();
   txn.Commit();

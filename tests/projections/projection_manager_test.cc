@@ -487,6 +487,48 @@ TEST_F(ProjectionManagerTest, ARebuildFailingInTwoPartitionsReportsTheEarlierEve
   EXPECT_EQ(InfoOf("poisoned").family, family);
 }
 
+// Rejects the appends whose events associate a target ARN ending in "/poison", after
+// the projections folded them.
+class PoisonObserver final : public AppendObserver {
+ public:
+  Status OnAppend(AppendTxn& txn) override {
+    for (const Event& e : txn.events()) {
+      if (const auto* a = std::get_if<TargetsAssociated>(&e.body)) {
+        for (const std::string& t : a->targets) {
+          if (t.size() >= 7 && t.compare(t.size() - 7, 7, "/poison") == 0) {
+            return InvalidArgumentError("poisoned association");
+          }
+        }
+      }
+    }
+    return Status();
+  }
+};
+
+// The jobs projection remembers the latest version of what it folded across appends
+// (ProjectionManager::Entry::memo_budget_bytes): an append rejected after it folded
+// (here by an observer after it) leaves nothing remembered, so the next append folds
+// from the rows. Without that, the job below would list the rejected target.
+TEST_F(ProjectionManagerTest, AnAppendRejectedAfterTheFoldLeavesNothingRemembered) {
+  CreateJobRequest r = NewJob("cont", {ThingArnOf("t1")});
+  r.target_selection = TargetSelection::kContinuous;
+  ASSERT_NO_FATAL_FAILURE(MustCreate(r));
+  PoisonObserver poison;
+  ledger_->log().AddObserver(&poison);
+  AssociateTargetsWithJobRequest bad;
+  bad.job_id = "cont";
+  bad.targets = {ThingArnOf("poison")};
+  EXPECT_EQ(ledger_->AssociateTargetsWithJob(As("user:ops"), bad).status().code(),
+            StatusCode::kInvalidArgument);
+  AssociateTargetsWithJobRequest good;
+  good.job_id = "cont";
+  good.targets = {ThingArnOf("t2")};
+  ASSERT_TRUE(ledger_->AssociateTargetsWithJob(As("user:ops"), good).ok());
+  ledger_->log().RemoveObserver(&poison);
+  EXPECT_EQ(Describe("cont").targets, (std::vector<std::string>{ThingArnOf("t1"), ThingArnOf("t2")}));
+  ExpectNoDrift();
+}
+
 // ---- 2. schema change ----------------------------------------------------------
 
 TEST_F(ProjectionManagerTest, SchemaChangeServesOldVersionUntilRebuilt) {

@@ -408,7 +408,7 @@ TEST_F(ProjectionManagerTest, ARebuildOnSeveralThreadsEqualsTheInlineFold) {
     EXPECT_GT(kinds[k], 0) << EventKindName(k) << " is missing from the history";
   }
   const Answers before = Read(job_ids_, things_);
-  for (size_t threads : {1, 2, 3}) {
+  for (size_t threads : {size_t{1}, size_t{2}, size_t{3}}) {
     SCOPED_TRACE("fold_threads " + std::to_string(threads));
     RebuildOptions options;
     options.compare = true;

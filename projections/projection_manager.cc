@@ -417,64 +417,49 @@ StatusOr<uint64_t> ProjectionManager::IngestFold(Slot& slot, FamilyId family, ui
         ReadAhead events(log_, checkpoint + 1, to);
         uint64_t expected = checkpoint + 1;
         bool full = false;
-        if (parts == 1) {
-          // One partition: the budget is checked after every event.
-          for (std::vector<Event> batch = events.Next(); !batch.empty() && !full;
-               events.Recycle(std::move(batch)), batch = events.Next()) {
-            for (const Event& e : batch) {
-              JOBLEDGER_RETURN_IF_ERROR(projection.Apply(e, *writers[0]));
-              ++expected;
-              if (memos[0].bytes() > memo_limit) memos[0].Clear();  // re-read from the rows as needed
-              if (txns[0]->buffered_bytes() >= budget_bytes) {
-                full = true;
-                break;
-              }
-            }
-          }
-        } else {
-          // Partition 0 on this thread, the others on threads of their own, each
-          // batch handed to all (after `events`: the workers go first, handing their
-          // batches back while the reader still exists).
-          std::vector<std::unique_ptr<PartitionWorker>> workers;
-          for (size_t i = 1; i < parts; ++i) {
-            workers.push_back(std::make_unique<PartitionWorker>(projection, *writers[i], *txns[i], i,
-                                                                parts, memo_limit));
-          }
-          Status failure;
-          uint64_t failed_at = 0;
-          for (std::vector<Event> batch = events.Next(); !batch.empty(); batch = events.Next()) {
-            std::shared_ptr<const std::vector<Event>> shared(
-                new std::vector<Event>(std::move(batch)), [&events](std::vector<Event>* b) {
-                  events.Recycle(std::move(*b));
-                  delete b;
-                });
-            for (auto& w : workers) w->Push(shared);
-            expected += shared->size();
-            failure = FoldBatch(projection, *writers[0], 0, parts, *shared, memo_limit, &failed_at);
-            shared.reset();
-            if (!failure.ok()) break;
-            size_t bytes = txns[0]->buffered_bytes();
-            bool worker_failed = false;
-            for (auto& w : workers) {
-              bytes += w->bytes();
-              worker_failed = worker_failed || w->failed();
-            }
-            if (worker_failed) break;
-            if (bytes >= budget_bytes) {
-              full = true;
-              break;
-            }
-          }
-          // The earliest failure in the log's order, as one thread would have met it.
-          for (auto& w : workers) {
-            w->Finish();
-            if (!w->status().ok() && (failure.ok() || w->failed_at() < failed_at)) {
-              failure = w->status();
-              failed_at = w->failed_at();
-            }
-          }
-          JOBLEDGER_RETURN_IF_ERROR(failure);
+        // Partition 0 on this thread, the others (if any) on threads of their own,
+        // each batch handed to all; the budget is checked after each batch. (After
+        // `events`: the workers go first, handing their batches back while the reader
+        // still exists.)
+        std::vector<std::unique_ptr<PartitionWorker>> workers;
+        for (size_t i = 1; i < parts; ++i) {
+          workers.push_back(std::make_unique<PartitionWorker>(projection, *writers[i], *txns[i], i,
+                                                              parts, memo_limit));
         }
+        Status failure;
+        uint64_t failed_at = 0;
+        for (std::vector<Event> batch = events.Next(); !batch.empty(); batch = events.Next()) {
+          std::shared_ptr<const std::vector<Event>> shared(
+              new std::vector<Event>(std::move(batch)), [&events](std::vector<Event>* b) {
+                events.Recycle(std::move(*b));
+                delete b;
+              });
+          for (auto& w : workers) w->Push(shared);
+          expected += shared->size();
+          failure = FoldBatch(projection, *writers[0], 0, parts, *shared, memo_limit, &failed_at);
+          shared.reset();
+          if (!failure.ok()) break;
+          size_t bytes = txns[0]->buffered_bytes();
+          bool worker_failed = false;
+          for (auto& w : workers) {
+            bytes += w->bytes();
+            worker_failed = worker_failed || w->failed();
+          }
+          if (worker_failed) break;
+          if (bytes >= budget_bytes) {
+            full = true;
+            break;
+          }
+        }
+        // The earliest failure in the log's order, as one thread would have met it.
+        for (auto& w : workers) {
+          w->Finish();
+          if (!w->status().ok() && (failure.ok() || w->failed_at() < failed_at)) {
+            failure = w->status();
+            failed_at = w->failed_at();
+          }
+        }
+        JOBLEDGER_RETURN_IF_ERROR(failure);
         folded_to = expected - 1;
         if (!full) {
           JOBLEDGER_RETURN_IF_ERROR(events.status());

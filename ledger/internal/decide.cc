@@ -240,13 +240,12 @@ Status Decider::RunRolloutWindow(std::string_view job_id, uint64_t cause) {
   return CheckCompletion(job_id, step);
 }
 
-Status Decider::FanOut(std::string_view job_id, uint64_t cause, size_t first_target) {
-  JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(job_id));
-  const size_t limit = std::max<size_t>(context_.limits.fan_out_chunk, 1);
-  const bool resuming = job.fanout_pending;
+StatusOr<std::optional<Decider::FanOutCursor>> Decider::WalkTargets(
+    std::string_view job_id, const JobState& job, size_t first_target,
+    const std::function<StatusOr<bool>(const std::string& thing, const std::string& arn)>& visit) {
   size_t start = first_target;
   std::string after;
-  if (resuming) {
+  if (job.fanout_pending) {
     auto at = std::find(job.targets.begin(), job.targets.end(), job.fanout_target);
     if (at == job.targets.end()) {
       return InternalError("ledger.state: job " + Quoted(job_id) + "'s fan-out resumes in " +
@@ -255,12 +254,6 @@ Status Decider::FanOut(std::string_view job_id, uint64_t cause, size_t first_tar
     start = static_cast<size_t>(at - job.targets.begin());
     after = job.fanout_after;
   }
-  size_t queued = 0;
-  // Stops this chunk before `thing`, to resume in `arn` after `from`.
-  auto stop = [&](const std::string& arn, const std::string& from) -> Status {
-    Continue(job_id);
-    return Emit(kActorRollout, cause, FanOutStep{std::string(job_id), arn, from, false}).status();
-  };
   constexpr size_t kPage = 1024;
   for (size_t i = start; i < job.targets.size(); ++i) {
     const std::string& arn = job.targets[i];
@@ -268,28 +261,43 @@ Status Decider::FanOut(std::string_view job_id, uint64_t cause, size_t first_tar
     JOBLEDGER_ASSIGN_OR_RETURN(TargetRef t, ParseTargetArn(arn, context_));
     if (t.kind == TargetRef::Kind::kThing) {
       if (!from.empty()) continue;  // reached by an earlier chunk
-      JOBLEDGER_ASSIGN_OR_RETURN(bool should, ShouldQueue(job_id, t.name));
-      if (!should) continue;
-      if (queued == limit) return stop(arn, from);
-      JOBLEDGER_RETURN_IF_ERROR(Queue(job_id, t.name, arn, cause, kActorRollout).status());
-      ++queued;
+      JOBLEDGER_ASSIGN_OR_RETURN(bool go_on, visit(t.name, arn));
+      if (!go_on) return std::optional<FanOutCursor>(FanOutCursor{arn, from});
       continue;
     }
     for (;;) {
       JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> members, store_.MembersOfGroup(t.name, from, kPage));
       if (members.empty()) break;
       for (const std::string& m : members) {
-        JOBLEDGER_ASSIGN_OR_RETURN(bool should, ShouldQueue(job_id, m));
-        if (should) {
-          if (queued == limit) return stop(arn, from);
-          JOBLEDGER_RETURN_IF_ERROR(Queue(job_id, m, arn, cause, kActorRollout).status());
-          ++queued;
-        }
+        JOBLEDGER_ASSIGN_OR_RETURN(bool go_on, visit(m, arn));
+        if (!go_on) return std::optional<FanOutCursor>(FanOutCursor{arn, from});
         from = m;
       }
     }
   }
-  if (resuming) {
+  return std::optional<FanOutCursor>();
+}
+
+Status Decider::FanOut(std::string_view job_id, uint64_t cause, size_t first_target) {
+  JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(job_id));
+  const size_t limit = std::max<size_t>(context_.limits.fan_out_chunk, 1);
+  size_t queued = 0;
+  JOBLEDGER_ASSIGN_OR_RETURN(
+      std::optional<FanOutCursor> stopped,
+      WalkTargets(job_id, job, first_target, [&](const std::string& thing, const std::string& arn) -> StatusOr<bool> {
+        JOBLEDGER_ASSIGN_OR_RETURN(bool should, ShouldQueue(job_id, thing));
+        if (!should) return true;
+        if (queued == limit) return false;
+        JOBLEDGER_RETURN_IF_ERROR(Queue(job_id, thing, arn, cause, kActorRollout).status());
+        ++queued;
+        return true;
+      }));
+  if (stopped) {
+    Continue(job_id);
+    return Emit(kActorRollout, cause, FanOutStep{std::string(job_id), stopped->target, stopped->after, false})
+        .status();
+  }
+  if (job.fanout_pending) {
     JOBLEDGER_RETURN_IF_ERROR(
         Emit(kActorRollout, cause, FanOutStep{std::string(job_id), "", "", true}).status());
   }
@@ -303,78 +311,44 @@ Status Decider::Plan(std::string_view job_id, uint64_t cause) {
   // The first chunk holds the first window's things, so that window is what it would
   // be with the whole plan made at once.
   if (!resuming) limit = std::max(limit, static_cast<size_t>(std::max(RolloutRate(job), 1)));
-  size_t start = 0;
-  std::string after;
-  if (resuming) {
-    auto at = std::find(job.targets.begin(), job.targets.end(), job.fanout_target);
-    if (at == job.targets.end()) {
-      return InternalError("ledger.state: job " + Quoted(job_id) + "'s plan resumes in " +
-                           Quoted(job.fanout_target) + ", not one of its targets; check the state");
-    }
-    start = static_cast<size_t>(at - job.targets.begin());
-    after = job.fanout_after;
-  }
   std::vector<PlannedExecution> entries;
   std::set<std::string, std::less<>> seen;  // planned by this chunk
-  // Each thing once: not planned by this chunk, nor (resuming) by an earlier one, nor
-  // queued by the first window.
-  auto wanted = [&](const std::string& thing) -> StatusOr<bool> {
-    if (seen.count(thing) > 0) return false;
-    if (!resuming) return true;  // a new job: nothing planned or queued before
-    JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.PlannedOfThing(thing));
-    for (const auto& [planned_job, order] : planned) {
-      if (planned_job == job_id) return false;
-    }
-    return ShouldQueue(job_id, thing);
-  };
-  // Ends this chunk: its part of the plan, where the next chunk resumes (or that none
-  // follows), and in the first chunk the first window.
-  auto finish = [&](bool more, const std::string& arn, const std::string& from) -> Status {
-    uint64_t plan = 0;
-    if (!entries.empty()) {
-      JOBLEDGER_ASSIGN_OR_RETURN(plan, Emit(kActorRollout, cause,
-                                            RolloutPlanned{std::string(job_id), std::move(entries)}));
-    }
-    if (more) {
-      Continue(job_id);
-      JOBLEDGER_RETURN_IF_ERROR(
-          Emit(kActorRollout, cause, FanOutStep{std::string(job_id), arn, from, false, true}).status());
-    } else if (resuming) {
-      JOBLEDGER_RETURN_IF_ERROR(
-          Emit(kActorRollout, cause, FanOutStep{std::string(job_id), "", "", true, true}).status());
-    }
-    if (!resuming && plan != 0) return RunRolloutWindow(job_id, plan);
-    return Status();
-  };
-  constexpr size_t kPage = 1024;
-  for (size_t i = start; i < job.targets.size(); ++i) {
-    const std::string& arn = job.targets[i];
-    std::string from = i == start ? after : std::string();
-    JOBLEDGER_ASSIGN_OR_RETURN(TargetRef t, ParseTargetArn(arn, context_));
-    if (t.kind == TargetRef::Kind::kThing) {
-      if (!from.empty()) continue;  // reached by an earlier chunk
-      JOBLEDGER_ASSIGN_OR_RETURN(bool want, wanted(t.name));
-      if (!want) continue;
-      if (entries.size() == limit) return finish(true, arn, from);
-      seen.insert(t.name);
-      entries.push_back(PlannedExecution{t.name, arn});
-      continue;
-    }
-    for (;;) {
-      JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> members, store_.MembersOfGroup(t.name, from, kPage));
-      if (members.empty()) break;
-      for (const std::string& m : members) {
-        JOBLEDGER_ASSIGN_OR_RETURN(bool want, wanted(m));
-        if (want) {
-          if (entries.size() == limit) return finish(true, arn, from);
-          seen.insert(m);
-          entries.push_back(PlannedExecution{m, arn});
+  JOBLEDGER_ASSIGN_OR_RETURN(
+      std::optional<FanOutCursor> stopped,
+      WalkTargets(job_id, job, 0, [&](const std::string& thing, const std::string& arn) -> StatusOr<bool> {
+        // Each thing once: not planned by this chunk, nor (resuming) by an earlier
+        // one, nor queued by the first window. A new job has nothing planned or queued.
+        if (seen.count(thing) > 0) return true;
+        if (resuming) {
+          JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.PlannedOfThing(thing));
+          for (const auto& [planned_job, order] : planned) {
+            if (planned_job == job_id) return true;
+          }
+          JOBLEDGER_ASSIGN_OR_RETURN(bool should, ShouldQueue(job_id, thing));
+          if (!should) return true;
         }
-        from = m;
-      }
-    }
+        if (entries.size() == limit) return false;
+        seen.insert(thing);
+        entries.push_back(PlannedExecution{thing, arn});
+        return true;
+      }));
+  // This chunk's part of the plan, where the next chunk resumes (or that none follows),
+  // and in the first chunk the first window.
+  uint64_t plan = 0;
+  if (!entries.empty()) {
+    JOBLEDGER_ASSIGN_OR_RETURN(plan, Emit(kActorRollout, cause, RolloutPlanned{std::string(job_id), std::move(entries)}));
   }
-  return finish(false, "", "");
+  if (stopped) {
+    Continue(job_id);
+    JOBLEDGER_RETURN_IF_ERROR(Emit(kActorRollout, cause,
+                                   FanOutStep{std::string(job_id), stopped->target, stopped->after, false, true})
+                                  .status());
+  } else if (resuming) {
+    JOBLEDGER_RETURN_IF_ERROR(
+        Emit(kActorRollout, cause, FanOutStep{std::string(job_id), "", "", true, true}).status());
+  }
+  if (!resuming && plan != 0) return RunRolloutWindow(job_id, plan);
+  return Status();
 }
 
 bool Decider::Continued(std::string_view job_id) const {

@@ -7,6 +7,7 @@
 #define JOBLEDGER_LEDGER_INTERNAL_DECIDE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -101,6 +102,19 @@ class Decider {
   // A rollout's plan, a chunk per append like FanOut: RolloutPlanned events of at most
   // a chunk (the first at least one window's worth, and it opens the first window).
   Status Plan(std::string_view job_id, uint64_t cause);
+  // Where a chunk of a fan-out stopped: the target the next resumes in, after `after`.
+  struct FanOutCursor {
+    std::string target;
+    std::string after;
+  };
+  // The walk of FanOut and Plan: the job's targets from its fan-out cursor (an
+  // unfinished fan-out) or from the target at `first_target`, a group's members in key
+  // order. `visit` returns false for a thing the chunk has no room for: the walk stops
+  // before it and returns where the next chunk resumes; nullopt once every target is
+  // reached.
+  StatusOr<std::optional<FanOutCursor>> WalkTargets(
+      std::string_view job_id, const JobState& job, size_t first_target,
+      const std::function<StatusOr<bool>(const std::string& thing, const std::string& arn)>& visit);
   Status TimeOut(const DueTimer& timer);
 
   AppendTxn& txn_;

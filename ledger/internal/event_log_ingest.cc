@@ -195,7 +195,6 @@ Status RocksEventLog::IngestPartitionedRows(
     total += buffers[b]->rows().size() + unread_list[b]->size();
     if (largest == nullptr || buffers[b]->rows().size() > largest->size()) largest = &buffers[b]->rows();
   }
-  auto unread_rows = [&unread_list](size_t b) -> const BufferTxn::UnreadRows& { return *unread_list[b]; };
   if (total == 0) return Status();
 
   // Sorted table files, moved into the ledger by one ingestion (a crash before it
@@ -249,7 +248,7 @@ Status RocksEventLog::IngestPartitionedRows(
       map_source.it = part.from ? rows.lower_bound(std::string_view(*part.from)) : rows.begin();
       map_source.end = part.to ? rows.lower_bound(std::string_view(*part.to)) : rows.end();
       if (!map_source.done()) sources.push_back(map_source);
-      const BufferTxn::UnreadRows& unread = unread_rows(b);
+      const BufferTxn::UnreadRows& unread = *unread_list[b];
       auto less = [](const auto& row, std::string_view k) { return row.first < k; };
       Source unread_source{};
       unread_source.unread = true;

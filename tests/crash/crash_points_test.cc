@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <set>
 #include <memory>
 #include <ostream>
 #include <random>
@@ -72,6 +73,28 @@ void CrashAtWritePoint(bool ledger, const std::string& point, uint64_t nth) {
             << ", recovered head " << recovered.events << "\n";
 }
 
+// Runs crash_child with `args` until the crash point kills it; `lines` gets what it
+// reported on the way.
+void RunChildUntilKilled(const std::vector<std::string>& args, std::set<std::string>* lines) {
+  Child child(args);
+  ASSERT_TRUE(child.started()) << child.error();
+  std::string line;
+  while (child.NextLine(&line)) lines->insert(line);
+  const int status = child.Wait();
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+      << "the child did not die at the point: " << DescribeWaitStatus(status);
+}
+
+// The write-side state is the fold of the log, and the chain verifies.
+void ExpectStateAndChainSound(Ledger& ledger) {
+  auto check = ledger.CheckState();
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->ok()) << check->differences.front();
+  StatusOr<VerifyResult> verified = ledger.log().Verify();
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_TRUE(verified->ok()) << verified->detail;
+}
+
 // Reopens the ledger of a child killed during job "big"'s chunks (of 3) and lets the
 // open resume them: each command waits behind the chunk queued before it.
 void ReopenAndFinishChunks(const std::string& path, std::unique_ptr<Ledger>* ledger) {
@@ -97,19 +120,11 @@ TEST(CrashFanOutTest, AKilledCancelResumesAtTheNextOpenAndCancelsEachExecutionOn
   for (int nth : {4, 5}) {
     SCOPED_TRACE("fanout.next_chunk #" + std::to_string(nth));
     TempDir dir;
-    Child child({"cancel", dir.Sub("ledger"), "crash=fanout.next_chunk", "nth=" + std::to_string(nth)});
-    ASSERT_TRUE(child.started()) << child.error();
-    std::string line;
-    bool fanned_out = false, finished = false;
-    while (child.NextLine(&line)) {
-      fanned_out = fanned_out || line == "X";
-      finished = finished || line == "Y";
-    }
-    const int status = child.Wait();
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << "the child did not die at the point: " << DescribeWaitStatus(status);
-    ASSERT_TRUE(fanned_out);
-    ASSERT_FALSE(finished);
+    std::set<std::string> lines;
+    ASSERT_NO_FATAL_FAILURE(RunChildUntilKilled(
+        {"cancel", dir.Sub("ledger"), "crash=fanout.next_chunk", "nth=" + std::to_string(nth)}, &lines));
+    ASSERT_TRUE(lines.count("X") > 0);   // fanned out
+    ASSERT_FALSE(lines.count("Y") > 0);  // not finished
 
     std::unique_ptr<Ledger> ledger;
     ASSERT_NO_FATAL_FAILURE(ReopenAndFinishChunks(dir.Sub("ledger"), &ledger));
@@ -129,12 +144,7 @@ TEST(CrashFanOutTest, AKilledCancelResumesAtTheNextOpenAndCancelsEachExecutionOn
       }
     }
     EXPECT_EQ(canceled, 10);
-    auto check = ledger->CheckState();
-    ASSERT_TRUE(check.ok()) << check.status().ToString();
-    EXPECT_TRUE(check->ok()) << check->differences.front();
-    StatusOr<VerifyResult> verified = ledger->log().Verify();
-    ASSERT_TRUE(verified.ok()) << verified.status().ToString();
-    EXPECT_TRUE(verified->ok()) << verified->detail;
+    ASSERT_NO_FATAL_FAILURE(ExpectStateAndChainSound(*ledger));
   }
 }
 
@@ -146,15 +156,10 @@ TEST(CrashFanOutTest, AKilledPlanResumesAtTheNextOpenAndPlansEachThingOnce) {
            {"fanout.next_chunk", 1}, {"fanout.next_chunk", 2}, {"append.after_write", 12}}) {
     SCOPED_TRACE(point + " #" + std::to_string(nth));
     TempDir dir;
-    Child child({"plan", dir.Sub("ledger"), "crash=" + point, "nth=" + std::to_string(nth)});
-    ASSERT_TRUE(child.started()) << child.error();
-    std::string line;
-    bool finished = false;
-    while (child.NextLine(&line)) finished = finished || line == "X";
-    const int status = child.Wait();
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << "the child did not die at the point: " << DescribeWaitStatus(status);
-    ASSERT_FALSE(finished);
+    std::set<std::string> lines;
+    ASSERT_NO_FATAL_FAILURE(RunChildUntilKilled(
+        {"plan", dir.Sub("ledger"), "crash=" + point, "nth=" + std::to_string(nth)}, &lines));
+    ASSERT_FALSE(lines.count("X") > 0);  // not finished
 
     std::unique_ptr<Ledger> ledger;
     ASSERT_NO_FATAL_FAILURE(ReopenAndFinishChunks(dir.Sub("ledger"), &ledger));
@@ -179,12 +184,7 @@ TEST(CrashFanOutTest, AKilledPlanResumesAtTheNextOpenAndPlansEachThingOnce) {
     for (int i = 0; i < 10; ++i) want.push_back("dev-" + std::to_string(i));
     std::sort(want.begin(), want.end());
     EXPECT_EQ(planned, want);
-    auto check = ledger->CheckState();
-    ASSERT_TRUE(check.ok()) << check.status().ToString();
-    EXPECT_TRUE(check->ok()) << check->differences.front();
-    StatusOr<VerifyResult> verified = ledger->log().Verify();
-    ASSERT_TRUE(verified.ok());
-    EXPECT_TRUE(verified->ok()) << verified->detail;
+    ASSERT_NO_FATAL_FAILURE(ExpectStateAndChainSound(*ledger));
   }
 }
 
@@ -198,15 +198,10 @@ TEST(CrashFanOutTest, AKilledFanOutResumesAtTheNextOpenAndQueuesEachThingOnce) {
            {"append.after_write", 13}}) {
     SCOPED_TRACE(point + " #" + std::to_string(nth));
     TempDir dir;
-    Child child({"fanout", dir.Sub("ledger"), "crash=" + point, "nth=" + std::to_string(nth)});
-    ASSERT_TRUE(child.started()) << child.error();
-    std::string line;
-    bool finished = false;
-    while (child.NextLine(&line)) finished = finished || line == "X";
-    const int status = child.Wait();
-    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << "the child did not die at the point: " << DescribeWaitStatus(status);
-    ASSERT_FALSE(finished);
+    std::set<std::string> lines;
+    ASSERT_NO_FATAL_FAILURE(RunChildUntilKilled(
+        {"fanout", dir.Sub("ledger"), "crash=" + point, "nth=" + std::to_string(nth)}, &lines));
+    ASSERT_FALSE(lines.count("X") > 0);  // not finished
     {
       // The kill cut the fan-out short.
       EventLogOptions read_only;
@@ -233,12 +228,7 @@ TEST(CrashFanOutTest, AKilledFanOutResumesAtTheNextOpenAndQueuesEachThingOnce) {
     }
     EXPECT_EQ(queued, 10);
     EXPECT_EQ(done, 1);
-    auto check = ledger->CheckState();
-    ASSERT_TRUE(check.ok()) << check.status().ToString();
-    EXPECT_TRUE(check->ok()) << check->differences.front();
-    StatusOr<VerifyResult> verified = ledger->log().Verify();
-    ASSERT_TRUE(verified.ok());
-    EXPECT_TRUE(verified->ok()) << verified->detail;
+    ASSERT_NO_FATAL_FAILURE(ExpectStateAndChainSound(*ledger));
   }
 }
 

@@ -167,6 +167,11 @@ class FanOutTest : public ::testing::Test {
     return n;
   }
 
+  // The write-side state's rows, read directly.
+  internal::StateStore StateRows() {
+    return internal::StateStore(&ledger_->log(), ledger_->log().OpenFamily(internal::kStateFamily).value());
+  }
+
   void ExpectStateIsTheFoldOfTheLog() {
     auto check = ledger_->CheckState();
     ASSERT_TRUE(check.ok()) << check.status().ToString();
@@ -502,8 +507,7 @@ TEST_F(FanOutTest, ARolloutPlanIsMadeInChunksAndRollsOutAsAPlanMadeAtOnce) {
 TEST_F(FanOutTest, NoWindowIsDueWhileThePlanIsBeingMade) {
   ASSERT_NO_FATAL_FAILURE(Open(/*max_group_size=*/1));
   ASSERT_NO_FATAL_FAILURE(RolloutFleet());
-  FamilyId family = ledger_->log().OpenFamily(internal::kStateFamily).value();
-  internal::StateStore store(&ledger_->log(), family);
+  internal::StateStore store = StateRows();
   Hold();
   auto created = SubmitCreate(RolloutJob(2));
   std::shared_ptr<std::promise<void>> gate = Gate();
@@ -734,8 +738,7 @@ TEST_F(FanOutTest, AGroupAssociatedWithAContinuousJobIsQueuedInChunks) {
 TEST_F(FanOutTest, TheJobsStateRowCarriesACancelOnlyWhileItIsUnfinished) {
   ASSERT_NO_FATAL_FAILURE(Open(/*max_group_size=*/1));
   ASSERT_NO_FATAL_FAILURE(QueuedJob());
-  FamilyId family = ledger_->log().OpenFamily(internal::kStateFamily).value();
-  internal::StateStore store(&ledger_->log(), family);
+  internal::StateStore store = StateRows();
   Hold();
   auto canceled = SubmitCancel();
   std::shared_ptr<std::promise<void>> gate = Gate();

@@ -399,6 +399,10 @@ class AppendObserver {
 struct AppendOptions {
   std::string request_id;  // as AppendRequest::request_id
   Durability durability = Durability::kDefault;
+  // Decided and written in a group of its own: an append expected to be large (a
+  // chunk of a fan-out, a rollout window, a batch of timeouts) never holds the
+  // appends queued around it for its write, so they wait for at most one such append.
+  bool alone = false;
 };
 
 class EventLog {

@@ -112,7 +112,8 @@ class LedgerImpl final : public Ledger {
   // `finish` receives (the decided result, or Result{} for a retried request; the
   // append's result) or the rejection, on the writer thread.
   template <typename Result, typename DecideCommand, typename Finish>
-  Status Submit(RequestContext context, DecideCommand decide, Finish finish, Admission admission) {
+  Status Submit(RequestContext context, DecideCommand decide, Finish finish, Admission admission,
+                bool alone = false) {
     Status valid = Validate(context, context_);
     if (!valid.ok()) {
       finish(StatusOr<std::pair<Result, AppendResult>>(std::move(valid)));
@@ -124,6 +125,7 @@ class LedgerImpl final : public Ledger {
     auto continued = std::make_shared<std::vector<std::string>>();
     AppendOptions options;
     options.request_id = context.request_id;
+    options.alone = alone;
     DecideFn decide_fn = [this, decided, continued, actor = std::move(context.actor),
                           decide = std::move(decide)](AppendTxn& txn) mutable -> Status {
       Decider decider(txn, state_, context_, actor);
@@ -252,7 +254,8 @@ class LedgerImpl final : public Ledger {
           JOBLEDGER_RETURN_IF_ERROR(d.ContinueFanOut(job_id));
           return true;
         },
-        [this](StatusOr<std::pair<bool, AppendResult>>) { ChainEnded(); }, Admission::kWait)
+        [this](StatusOr<std::pair<bool, AppendResult>>) { ChainEnded(); }, Admission::kWait,
+        /*alone=*/true)  // a chunk: the appends queued around it wait for it at most once
         .IgnoreError();  // kWait never refuses
   }
 
@@ -454,8 +457,10 @@ class LedgerImpl final : public Ledger {
     for (bool more = true; more;) {
       more = false;
       std::vector<std::string> continued;  // an abort's cancel that stopped short
+      AppendOptions options;
+      options.alone = true;  // timeouts and windows: up to a chunk of them
       JOBLEDGER_ASSIGN_OR_RETURN(
-          AppendResult appended, log_->Append(AppendOptions{}, [&](AppendTxn& txn) -> Status {
+          AppendResult appended, log_->Append(options, [&](AppendTxn& txn) -> Status {
             Decider decider(txn, state_, context_, std::string(internal::kActorTimeout));
             JOBLEDGER_RETURN_IF_ERROR(decider.Advance(now_micros, kAdvanceChunk, &more));
             continued = decider.continued();

@@ -1,6 +1,7 @@
 #include "projections/jobs_projection.h"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "ledger/validation.h"
 #include "projections/internal/records.h"
@@ -47,10 +48,19 @@ class Folder {
     return std::optional<Record>(std::move(r));
   }
 
+  // A new version of an entity, remembered. The fold reads a job's and its counters'
+  // versions back only through Latest (the memo, then the rows on a miss), so where
+  // the memo spans the write they need no place among the rows it reads; an
+  // execution's versions are also walked by JobDeleted's scan.
   template <typename Record>
   Status Save(const std::string& entity, const Record& r) {
     std::string encoded = Encode(r);
-    JOBLEDGER_RETURN_IF_ERROR(rows_.Put(entity + VersionSuffix(e_.sequence), encoded));
+    const std::string key = entity + VersionSuffix(e_.sequence);
+    if constexpr (std::is_same_v<Record, ExecRecord>) {
+      JOBLEDGER_RETURN_IF_ERROR(rows_.Put(key, encoded));
+    } else {
+      JOBLEDGER_RETURN_IF_ERROR(rows_.PutRemembered(key, encoded));
+    }
     rows_.memo().Remember(entity, std::move(encoded));
     return Status();
   }

@@ -97,6 +97,13 @@ class ProjectionWriter {
   Status PutUnread(std::string_view key, std::string_view value) {
     return txn_.PutUnread(family_, key, value);
   }
+  // A row holding the latest version of an entity that this writer's memo now
+  // remembers (ProjectionMemo::Remember) and that the fold reads back only through the
+  // memo, never by Get or Scan: put aside unread (RowTxn::PutUnread) when the memo
+  // spans the whole write (SetMemoSpansWrite), else an ordinary Put.
+  Status PutRemembered(std::string_view key, std::string_view value) {
+    return memo_spans_write_ ? txn_.PutUnread(family_, key, value) : txn_.Put(family_, key, value);
+  }
   Status Delete(std::string_view key) { return txn_.Delete(family_, key); }
   StatusOr<std::optional<std::string>> Get(std::string_view key) const {
     return txn_.Get(family_, key);
@@ -105,6 +112,10 @@ class ProjectionWriter {
     return txn_.Scan(family_, prefix);
   }
   ProjectionMemo& memo() { return *memo_; }
+  // Promises that the memo is not cleared before the write ends, so that it remembers
+  // every entity put through PutRemembered in it (a rebuild's chunk, whose memo is
+  // cleared only between chunks).
+  void SetMemoSpansWrite(bool spans) { memo_spans_write_ = spans; }
 
   // Whether this writer folds the rows of `partition_key` (see
   // Projection::partitioned): always, except in one partition of a rebuild's fold on
@@ -126,6 +137,7 @@ class ProjectionWriter {
   FamilyId family_;
   size_t part_ = 0;
   size_t parts_ = 1;
+  bool memo_spans_write_ = false;
   ProjectionMemo own_memo_;
   ProjectionMemo* memo_;
 };

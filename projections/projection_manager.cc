@@ -294,7 +294,7 @@ class ReadAhead {
 // Folds the events of `batch` that partition `part` of `parts` owns (an event without
 // a partition key, every partition). On failure, `*failed_at` is the event's sequence.
 Status FoldBatch(Projection& projection, ProjectionWriter& writer, size_t part, size_t parts,
-                 const std::vector<Event>& batch, size_t memo_limit, uint64_t* failed_at) {
+                 const std::vector<Event>& batch, uint64_t* failed_at) {
   for (const Event& e : batch) {
     if (parts > 1) {
       std::optional<std::string_view> key = projection.PartitionKey(e);
@@ -305,7 +305,6 @@ Status FoldBatch(Projection& projection, ProjectionWriter& writer, size_t part, 
       *failed_at = e.sequence;
       return applied;
     }
-    if (writer.memo().bytes() > memo_limit) writer.memo().Clear();  // re-read from the rows as needed
   }
   return Status();
 }
@@ -317,13 +316,12 @@ class PartitionWorker {
   using Batch = std::shared_ptr<const std::vector<Event>>;
 
   PartitionWorker(Projection& projection, ProjectionWriter& writer, IngestTxn& txn, size_t part,
-                  size_t parts, size_t memo_limit)
+                  size_t parts)
       : projection_(projection),
         writer_(writer),
         txn_(txn),
         part_(part),
         parts_(parts),
-        memo_limit_(memo_limit),
         thread_([this] { Run(); }) {}
   ~PartitionWorker() { Finish(); }
   PartitionWorker(const PartitionWorker&) = delete;
@@ -346,8 +344,9 @@ class PartitionWorker {
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
-  // The rows buffered, as of the last batch folded.
+  // The rows buffered and the memo's size, as of the last batch folded.
   size_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
+  size_t memo_bytes() const { return memo_bytes_.load(std::memory_order_relaxed); }
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   // After Finish: the failure, if any, and the sequence of the event that failed.
   const Status& status() const { return status_; }
@@ -368,9 +367,10 @@ class PartitionWorker {
         cv_.notify_all();
       }
       if (!failed()) {
-        status_ = FoldBatch(projection_, writer_, part_, parts_, *batch, memo_limit_, &failed_at_);
+        status_ = FoldBatch(projection_, writer_, part_, parts_, *batch, &failed_at_);
         if (!status_.ok()) failed_.store(true, std::memory_order_release);
         bytes_.store(txn_.buffered_bytes(), std::memory_order_relaxed);
+        memo_bytes_.store(writer_.memo().bytes(), std::memory_order_relaxed);
       }
     }
   }
@@ -378,12 +378,13 @@ class PartitionWorker {
   Projection& projection_;
   ProjectionWriter& writer_;
   IngestTxn& txn_;
-  const size_t part_, parts_, memo_limit_;
+  const size_t part_, parts_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Batch> queue_;
   bool closed_ = false;
   std::atomic<size_t> bytes_{0};
+  std::atomic<size_t> memo_bytes_{0};
   std::atomic<bool> failed_{false};
   Status status_;           // written by the worker; read after Finish
   uint64_t failed_at_ = 0;  // likewise
@@ -408,12 +409,17 @@ StatusOr<uint64_t> ProjectionManager::IngestFold(Slot& slot, FamilyId family, ui
   };
   JOBLEDGER_RETURN_IF_ERROR(log_.IngestPartitionedRows(
       family, parts, [&](const std::vector<IngestTxn*>& txns) -> Status {
+        // Each partition's memo is cleared only here, between chunks (when past its
+        // share of half the budget), so it spans the chunk's write: the rows it
+        // remembers need no place among the rows the fold reads.
+        const size_t memo_limit = budget_bytes / 2 / parts;
         std::vector<std::unique_ptr<ProjectionWriter>> writers;
         for (size_t i = 0; i < parts; ++i) {
+          if (memos[i].bytes() > memo_limit) memos[i].Clear();
           writers.push_back(std::make_unique<ProjectionWriter>(*txns[i], family, &memos[i]));
           writers.back()->SetPartition(i, parts);
+          writers.back()->SetMemoSpansWrite(true);
         }
-        const size_t memo_limit = budget_bytes / 2 / parts;
         ReadAhead events(log_, checkpoint + 1, to);
         uint64_t expected = checkpoint + 1;
         bool full = false;
@@ -424,7 +430,7 @@ StatusOr<uint64_t> ProjectionManager::IngestFold(Slot& slot, FamilyId family, ui
         std::vector<std::unique_ptr<PartitionWorker>> workers;
         for (size_t i = 1; i < parts; ++i) {
           workers.push_back(std::make_unique<PartitionWorker>(projection, *writers[i], *txns[i], i,
-                                                              parts, memo_limit));
+                                                              parts));
         }
         Status failure;
         uint64_t failed_at = 0;
@@ -436,17 +442,19 @@ StatusOr<uint64_t> ProjectionManager::IngestFold(Slot& slot, FamilyId family, ui
               });
           for (auto& w : workers) w->Push(shared);
           expected += shared->size();
-          failure = FoldBatch(projection, *writers[0], 0, parts, *shared, memo_limit, &failed_at);
+          failure = FoldBatch(projection, *writers[0], 0, parts, *shared, &failed_at);
           shared.reset();
           if (!failure.ok()) break;
           size_t bytes = txns[0]->buffered_bytes();
+          bool memo_full = memos[0].bytes() > memo_limit;
           bool worker_failed = false;
           for (auto& w : workers) {
             bytes += w->bytes();
+            memo_full = memo_full || w->memo_bytes() > memo_limit;
             worker_failed = worker_failed || w->failed();
           }
           if (worker_failed) break;
-          if (bytes >= budget_bytes) {
+          if (bytes >= budget_bytes || memo_full) {
             full = true;
             break;
           }

@@ -307,6 +307,13 @@ Status Decider::FanOut(std::string_view job_id, uint64_t cause, size_t first_tar
 Status Decider::Plan(std::string_view job_id, uint64_t cause) {
   JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(job_id));
   const bool resuming = job.fanout_pending;
+  // A plan in chunks opens its first window in the append after its first chunk
+  // (unless the window came due and opened meanwhile), so that no append both plans
+  // and queues a window's things; the next append goes on planning.
+  if (resuming && job.rollout_next_window == 0 && job.rollout_pending > 0) {
+    Continue(job_id);
+    return RunRolloutWindow(job_id, 0);
+  }
   size_t limit = std::max<size_t>(context_.limits.fan_out_chunk, 1);
   // The first chunk holds the first window's things, so that window is what it would
   // be with the whole plan made at once.
@@ -347,7 +354,8 @@ Status Decider::Plan(std::string_view job_id, uint64_t cause) {
     JOBLEDGER_RETURN_IF_ERROR(
         Emit(kActorRollout, cause, FanOutStep{std::string(job_id), "", "", true, true}).status());
   }
-  if (!resuming && plan != 0) return RunRolloutWindow(job_id, plan);
+  // A plan whole in one chunk opens its first window in the same append.
+  if (!resuming && plan != 0 && !stopped) return RunRolloutWindow(job_id, plan);
   return Status();
 }
 

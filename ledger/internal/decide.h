@@ -100,7 +100,9 @@ class Decider {
   // that fits one chunk appends no FanOutStep.
   Status FanOut(std::string_view job_id, uint64_t cause, size_t first_target = 0);
   // A rollout's plan, a chunk per append like FanOut: RolloutPlanned events of at most
-  // a chunk (the first at least one window's worth, and it opens the first window).
+  // a chunk (the first at least one window's worth). The first window opens in the
+  // same append when the plan fits one chunk, else in an append of its own right after
+  // the first chunk (RunRolloutWindow caused by the plan), so no append holds both.
   Status Plan(std::string_view job_id, uint64_t cause);
   // Where a chunk of a fan-out stopped: the target the next resumes in, after `after`.
   struct FanOutCursor {

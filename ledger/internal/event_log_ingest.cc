@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "ledger/internal/huge_pages.h"
 #include "ledger/internal/rocks_event_log.h"
 #include "ledger/internal/rocks_util.h"
 #include "ledger/internal/row_iterator.h"
@@ -135,7 +136,9 @@ class BufferTxn final : public IngestTxn {
   // lives in the arena too and is never destroyed: all it owns is arena memory, and
   // walking millions of nodes only to free nothing took a noticeable part of a
   // rebuild.
-  std::pmr::monotonic_buffer_resource arena_;
+  // Its blocks grow from 2 MiB, in huge pages where the kernel allows.
+  std::pmr::monotonic_buffer_resource arena_{HugePageMemoryResource::kHugePageBytes,
+                                             HugePageResource()};
   internal::ArenaRows& rows_ = *new (arena_.allocate(sizeof(internal::ArenaRows), alignof(internal::ArenaRows)))
       internal::ArenaRows(&arena_);
   UnreadRows unread_{&arena_};  // likewise left to the arena

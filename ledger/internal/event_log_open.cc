@@ -83,6 +83,16 @@ StatusOr<std::unique_ptr<EventLog>> RocksEventLog::Open(const EventLogOptions& o
     rocksdb::BlockBasedTableOptions table;
     table.block_cache = rocksdb::NewLRUCache(kBlockCacheBytes);
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    // Index and filter in partitions kept in the block cache, loaded as reads need
+    // them: opening a table file reads its footer and the partitions' top level, not
+    // its whole index and filter (at 10 million events, opening every file's took
+    // most of an open). The top levels and level 0's partitions stay pinned.
+    table.index_type = rocksdb::BlockBasedTableOptions::IndexType::kTwoLevelIndexSearch;
+    table.partition_filters = true;
+    table.cache_index_and_filter_blocks = true;
+    table.cache_index_and_filter_blocks_with_high_priority = true;
+    table.pin_top_level_index_and_filter = true;
+    table.pin_l0_filter_and_index_blocks_in_cache = true;
     log->cf_options_.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   }
   log->queue_capacity_ = std::max<size_t>(options.append_queue_capacity, 1);

@@ -57,7 +57,14 @@ void RocksCursor::Advance() {
     return;
   }
   if (it_ == nullptr) {
-    it_.reset(log_->db()->NewIterator(rocksdb::ReadOptions(), log_->events_cf()));
+    rocksdb::ReadOptions ro;
+    // A long scan (a rebuild, an export) reads around the block cache, as verify does:
+    // it would only evict what readers use, and filling it costs a page fault per block.
+    if (to_ != kMaxSequence && to_ - next_ >= kBulkScanEvents) {
+      ro.fill_cache = false;
+      ro.readahead_size = kBulkReadaheadBytes;
+    }
+    it_.reset(log_->db()->NewIterator(ro, log_->events_cf()));
     it_->Seek(internal::EventKey(next_));
   } else {
     it_->Next();

@@ -517,10 +517,15 @@ void RocksEventLog::Drain() {
         drain_scheduled_ = false;
         return;
       }
+      // Up to max_group_size_ appends, ending before one that goes alone (or with it,
+      // when it comes first).
       const size_t n = std::min(queue_.size(), max_group_size_);
       for (size_t i = 0; i < n; ++i) {
+        const bool alone = queue_.front().options.alone;
+        if (alone && !group.empty()) break;
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
+        if (alone) break;
       }
     }
     space_cv_.notify_all();

@@ -47,6 +47,9 @@ namespace jobledger::internal {
 inline constexpr size_t kHashBytes = sizeof(Hash);
 inline constexpr uint64_t kProgressEvery = 4096;
 inline constexpr size_t kBlockCacheBytes = size_t{128} << 20;
+// A cursor over at least this many events bypasses the block cache and reads ahead.
+inline constexpr uint64_t kBulkScanEvents = 65536;
+inline constexpr size_t kBulkReadaheadBytes = size_t{2} << 20;
 // The info logs RocksDB keeps in the ledger folder: LOG and up to three LOG.old.*
 // files, each rolled over at 1 MiB, so at most 4 MiB whatever the number of opens.
 inline constexpr size_t kInfoLogFiles = 4;

@@ -7,11 +7,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <atomic>
 #include <map>
 #include <memory>
+#include <memory_resource>
 #include <thread>
 
+#include "ledger/internal/huge_pages.h"
 #include "tests/ledger/sample_events.h"
 
 namespace jobledger {
@@ -844,6 +847,33 @@ TEST_F(EventLogTest, ConcurrentObserverChangesNeverCallARemovedObserver) {
   for (std::thread& w : writers) w.join();
   EXPECT_EQ(late, 0u) << "a removed observer was called";
   EXPECT_EQ(called, 200u);
+}
+
+// The rebuild buffers' memory: blocks of 2 MiB and more are mappings of their own,
+// their bytes starting just past a 2 MiB boundary, whole and writable, and unmapped
+// when freed; smaller ones come from operator new. As the buffers use it, under a
+// monotonic arena that grows from 2 MiB.
+TEST(HugePageResourceTest, LargeBlocksAreMappedAlignedWritableAndReturned) {
+  std::pmr::memory_resource* r = internal::HugePageResource();
+  constexpr size_t kHuge = internal::HugePageMemoryResource::kHugePageBytes;
+  for (size_t bytes : {kHuge, kHuge + 1, 3 * kHuge + 12345}) {
+    SCOPED_TRACE(bytes);
+    char* p = static_cast<char*>(r->allocate(bytes, alignof(std::max_align_t)));
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % alignof(std::max_align_t), 0u);
+    EXPECT_LT(reinterpret_cast<uintptr_t>(p) % kHuge, size_t{4096}) << "not just past a huge page";
+    std::memset(p, 0x5a, bytes);
+    EXPECT_EQ(p[bytes - 1], 0x5a);
+    r->deallocate(p, bytes, alignof(std::max_align_t));
+  }
+  void* small = r->allocate(100, 8);
+  ASSERT_NE(small, nullptr);
+  r->deallocate(small, 100, 8);
+
+  std::pmr::monotonic_buffer_resource arena(kHuge, r);
+  std::pmr::vector<std::pmr::string> rows(&arena);
+  for (int i = 0; i < 200000; ++i) rows.emplace_back("row-" + std::to_string(i) + std::string(40, 'x'));
+  EXPECT_EQ(rows[123456].substr(0, 11), "row-123456x");
 }
 
 }  // namespace

@@ -502,8 +502,10 @@ TEST_F(FanOutTest, ARolloutPlanIsMadeInChunksAndRollsOutAsAPlanMadeAtOnce) {
 }
 
 // While the plan is still being made, no window after the first is due, however late
-// the clock: the rest of the plan is not there yet. The plan's last chunk schedules the
-// next window, and the windows that came due meanwhile open at the next AdvanceTo.
+// the clock: the rest of the plan is not there yet. The first chunk's append only
+// plans: the first window, due at once, opens in the append after it (no append both
+// plans a chunk and queues a window). The plan's last chunk schedules the next window,
+// and the windows that came due meanwhile open at the next AdvanceTo.
 TEST_F(FanOutTest, NoWindowIsDueWhileThePlanIsBeingMade) {
   ASSERT_NO_FATAL_FAILURE(Open(/*max_group_size=*/1));
   ASSERT_NO_FATAL_FAILURE(RolloutFleet());
@@ -518,8 +520,11 @@ TEST_F(FanOutTest, NoWindowIsDueWhileThePlanIsBeingMade) {
   std::optional<internal::JobState> during = store.GetJob("roll").value();
   ASSERT_TRUE(during.has_value());
   EXPECT_TRUE(during->fanout_plans);
-  EXPECT_EQ(during->rollout_next_window, 1u);
-  EXPECT_EQ(store.FirstRolloutDue().value(), std::nullopt) << "a window is due before the plan is made";
+  EXPECT_EQ(during->rollout_next_window, 0u);
+  EXPECT_EQ(Count(EventKind::kExecutionQueued, "roll"), 0) << "the first chunk's append queued a window";
+  std::optional<internal::DueRollout> first = store.FirstRolloutDue().value();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->due, kT0);  // the first window, and no other
   gate->set_value();
   ASSERT_NO_FATAL_FAILURE(DrainFanOut("roll"));
   std::optional<internal::DueRollout> due = store.FirstRolloutDue().value();
@@ -557,8 +562,10 @@ TEST_F(FanOutTest, ACancelWhileThePlanIsMadeStopsItAndForgetsThePlan) {
   EXPECT_FALSE(job.fan_out_pending);
   EXPECT_EQ(Count(EventKind::kRolloutPlanned, "roll"), 1) << "a chunk of the plan ran after the cancel";
   EXPECT_EQ(Count(EventKind::kFanOutStep, "roll"), 1);
-  EXPECT_EQ(job.count(ExecutionStatus::kCanceled), 2);  // the first window's
-  EXPECT_EQ(Windows(5).size(), 1u);
+  // The cancel was decided right after the plan's first chunk, before the append that
+  // opens the first window: nothing was queued, so nothing is canceled.
+  EXPECT_EQ(job.count(ExecutionStatus::kCanceled), 0);
+  EXPECT_EQ(Windows(5).size(), 0u);
   ExpectStateIsTheFoldOfTheLog();
 }
 

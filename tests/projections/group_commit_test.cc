@@ -180,6 +180,52 @@ TEST_F(GroupCommitTest, OneGroupDecidesInOrderAndRejectsAlone) {
   ExpectIntact();
 }
 
+// An append that goes alone (a chunk of a fan-out, a rollout window) is decided and
+// written in a group of its own: the appends queued before it are written before it is
+// decided, those after it only once it is written. Each append here records the head
+// it sees when decided, which moves only when a group is written.
+TEST_F(GroupCommitTest, AnAppendThatGoesAloneIsAGroupOfItsOwn) {
+  EventLog& log = ledger_->log();
+  const uint64_t start = Head();
+  WriterGate gate(log);
+  std::mutex mu;
+  std::map<std::string, uint64_t> head_seen;
+  std::atomic<int> done{0};
+  auto submit = [&](const std::string& name, bool alone) {
+    AppendOptions options;
+    options.alone = alone;
+    log.AppendAsync(
+        options,
+        [&, name](AppendTxn& txn) -> Status {
+          {
+            std::lock_guard<std::mutex> lock(mu);
+            head_seen[name] = log.head().sequence;
+          }
+          return txn.Add(NewEvent{"test:" + name, CauseRef::None(), ThingAddedToGroup{name, "g"}}).status();
+        },
+        [&](StatusOr<AppendResult> r) {
+          EXPECT_TRUE(r.ok()) << r.status().ToString();
+          done.fetch_add(1);
+        });
+  };
+  submit("a", false);
+  submit("b", false);
+  submit("chunk", true);
+  submit("c", false);
+  submit("d", false);
+  gate.Open();
+  while (done.load() < 5) std::this_thread::yield();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(head_seen["a"], start);
+  EXPECT_EQ(head_seen["b"], start) << "a and b were not one group";
+  EXPECT_EQ(head_seen["chunk"], start + 2) << "the lone append was decided before a and b were written";
+  EXPECT_EQ(head_seen["c"], start + 3) << "c was decided before the lone append was written";
+  EXPECT_EQ(head_seen["d"], start + 3) << "c and d were not one group";
+  auto verified = log.Verify();
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_TRUE(verified->ok()) << verified->detail;
+}
+
 // 64 threads, each with its own device and a share of conflicts: stale versions,
 // invalid transitions, duplicate creates, and races on shared executions.
 TEST_F(GroupCommitTest, SixtyFourThreadsAcceptedOnceRejectedNever) {

@@ -228,7 +228,20 @@ Status Decider::RunRolloutWindow(std::string_view job_id, uint64_t cause) {
       uint64_t step,
       Emit(kActorRollout, cause != 0 ? cause : job.rollout_plan_seq,
            RolloutStep{std::string(job_id), job.rollout_next_window, rate, quota, skipped}));
-  for (const PlannedExecution& entry : take) {
+  // At most a chunk in this append; the rest of the window follows in appends of its
+  // own (ContinueFanOut, from JobState::window_left), in plan order.
+  const size_t chunk = std::max<size_t>(context_.limits.fan_out_chunk, 1);
+  if (take.size() > chunk) {
+    take.resize(chunk);
+    Continue(job_id);
+  }
+  JOBLEDGER_RETURN_IF_ERROR(QueuePlanned(job_id, take, step));
+  return CheckCompletion(job_id, step);
+}
+
+Status Decider::QueuePlanned(std::string_view job_id, const std::vector<PlannedExecution>& things,
+                             uint64_t step) {
+  for (const PlannedExecution& entry : things) {
     JOBLEDGER_ASSIGN_OR_RETURN(bool should, ShouldQueue(job_id, entry.thing_name));
     if (!should) {
       return InternalError("ledger.state: thing " + Quoted(entry.thing_name) +
@@ -237,7 +250,23 @@ Status Decider::RunRolloutWindow(std::string_view job_id, uint64_t cause) {
     }
     JOBLEDGER_RETURN_IF_ERROR(Queue(job_id, entry.thing_name, entry.target, step, kActorRollout).status());
   }
-  return CheckCompletion(job_id, step);
+  return Status();
+}
+
+Status Decider::ContinueWindow(std::string_view job_id, const JobState& job) {
+  const size_t chunk = std::max<size_t>(context_.limits.fan_out_chunk, 1);
+  const size_t n = static_cast<size_t>(std::min<uint64_t>(job.window_left, chunk));
+  JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.Planned(job_id, n));
+  std::vector<PlannedExecution> take;
+  for (auto& [order, entry] : planned) take.push_back(std::move(entry));
+  if (take.empty()) {
+    return InternalError("ledger.state: job " + Quoted(job_id) + "'s window has " +
+                         std::to_string(job.window_left) + " things left to queue but none is planned; check the state");
+  }
+  JOBLEDGER_RETURN_IF_ERROR(QueuePlanned(job_id, take, job.window_step_seq));
+  JOBLEDGER_ASSIGN_OR_RETURN(JobState after, RequireJob(job_id));
+  if (after.window_left > 0 || after.fanout_pending) Continue(job_id);
+  return Status();
 }
 
 StatusOr<std::optional<Decider::FanOutCursor>> Decider::WalkTargets(
@@ -374,9 +403,13 @@ Status Decider::ContinueFanOut(std::string_view job_id) {
     return CancelExecutions(job_id, job->force_canceled, job->canceled_seq,
                             job->canceled_by_abort ? kActorAbort : kActorCancel);
   }
-  // Finished, or the job was canceled or deleted meanwhile (which ends a fan-out).
-  if (!job->fanout_pending || job->status != JobStatus::kInProgress) return Status();
-  if (job->fanout_plans) {
+  if (job->status != JobStatus::kInProgress) return Status();  // canceled or done meanwhile
+  // A window queued in chunks goes first: a plan being made waits for it.
+  if (job->window_left > 0) {
+    JOBLEDGER_RETURN_IF_ERROR(ContinueWindow(job_id, *job));
+  } else if (!job->fanout_pending) {
+    return Status();  // finished meanwhile
+  } else if (job->fanout_plans) {
     JOBLEDGER_RETURN_IF_ERROR(Plan(job_id, job->incarnation));
   } else {
     JOBLEDGER_RETURN_IF_ERROR(FanOut(job_id, job->incarnation));

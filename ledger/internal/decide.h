@@ -104,6 +104,11 @@ class Decider {
   // same append when the plan fits one chunk, else in an append of its own right after
   // the first chunk (RunRolloutWindow caused by the plan), so no append holds both.
   Status Plan(std::string_view job_id, uint64_t cause);
+  // Queues planned things (a window's), each caused by the window's RolloutStep.
+  Status QueuePlanned(std::string_view job_id, const std::vector<PlannedExecution>& things,
+                      uint64_t step);
+  // The next chunk of a window queued in chunks (JobState::window_left).
+  Status ContinueWindow(std::string_view job_id, const JobState& job);
   // Where a chunk of a fan-out stopped: the target the next resumes in, after `after`.
   struct FanOutCursor {
     std::string target;

@@ -89,7 +89,17 @@ class Folder {
     JOBLEDGER_RETURN_IF_ERROR(
         store_.DeleteRolloutDue(RolloutWindowDue(job, job.rollout_next_window), job_id));
     job.rollout_pending = 0;
-    return Status();
+    return EndWindow(job, job_id);
+  }
+
+  // A window queued in chunks is over (its last thing queued, or nothing left to
+  // queue): off the list of unfinished work unless something else keeps it there.
+  Status EndWindow(JobState& job, std::string_view job_id) {
+    if (job.window_left == 0) return Status();
+    job.window_left = 0;
+    job.window_step_seq = 0;
+    if (job.fanout_pending || CancelPending(job)) return Status();
+    return store_.DeleteFanOut(job_id);
   }
 
   // One planned entry fewer; the rollout is over when none is left.
@@ -99,6 +109,7 @@ class Folder {
     if (job.rollout_pending == 0) {
       JOBLEDGER_RETURN_IF_ERROR(
           store_.DeleteRolloutDue(RolloutWindowDue(job, job.rollout_next_window), job_id));
+      return EndWindow(job, job_id);
     }
     return Status();
   }
@@ -278,6 +289,11 @@ class Folder {
       JOBLEDGER_RETURN_IF_ERROR(PlannedDone(job, b.job_id));
       ++job.rollout_notified;
       UpdateRateStep(job);
+      // One thing fewer for the open window; its last schedules the next window.
+      if (job.window_left > 0 && --job.window_left == 0) {
+        JOBLEDGER_RETURN_IF_ERROR(EndWindow(job, b.job_id));
+        JOBLEDGER_RETURN_IF_ERROR(ScheduleNextWindow(job, b.job_id));
+      }
     }
     return Save(id, exec, job);
   }
@@ -441,12 +457,6 @@ class Folder {
     JOBLEDGER_RETURN_IF_ERROR(
         store_.DeleteRolloutDue(RolloutWindowDue(job, job.rollout_next_window), b.job_id));
     job.rollout_next_window = b.window + 1;
-    // While the plan is still being made, the next window waits for its end (the
-    // FanOutStep that finishes it schedules the window).
-    if (!(job.fanout_pending && job.fanout_plans)) {
-      JOBLEDGER_RETURN_IF_ERROR(
-          store_.PutRolloutDue(RolloutWindowDue(job, job.rollout_next_window), b.job_id));
-    }
     for (const std::string& thing : b.skipped) {
       JOBLEDGER_ASSIGN_OR_RETURN(auto planned, store_.PlannedOfThing(thing));
       bool found = false;
@@ -458,7 +468,25 @@ class Folder {
       }
       if (!found) return Mismatch(e_, "skipped thing '" + thing + "' is not planned");
     }
+    // The window's things are queued after this event, in this append and (beyond a
+    // chunk) the next ones; the next window is scheduled when the last is queued.
+    job.window_left = std::min<uint64_t>(static_cast<uint64_t>(std::max(b.quota, 0)), job.rollout_pending);
+    if (job.window_left > 0) {
+      job.window_step_seq = e_.sequence;
+      JOBLEDGER_RETURN_IF_ERROR(store_.PutFanOut(b.job_id));
+    } else {
+      JOBLEDGER_RETURN_IF_ERROR(ScheduleNextWindow(job, b.job_id));
+    }
     return store_.PutJob(b.job_id, job);
+  }
+
+  // The rollout's next window, unless nothing is planned, a window is still being
+  // queued, or the plan is still being made (its last chunk schedules it).
+  Status ScheduleNextWindow(JobState& job, std::string_view job_id) {
+    if (job.rollout_pending == 0 || job.window_left > 0 || (job.fanout_pending && job.fanout_plans)) {
+      return Status();
+    }
+    return store_.PutRolloutDue(RolloutWindowDue(job, job.rollout_next_window), job_id);
   }
 
   Status On(const FanOutStep& b) {
@@ -471,10 +499,7 @@ class Folder {
       }
       JOBLEDGER_RETURN_IF_ERROR(StopFanOut(job, b.job_id));
       // The plan is whole: the rollout's next window is scheduled.
-      if (b.plan && job.rollout_pending > 0) {
-        JOBLEDGER_RETURN_IF_ERROR(
-            store_.PutRolloutDue(RolloutWindowDue(job, job.rollout_next_window), b.job_id));
-      }
+      if (b.plan) JOBLEDGER_RETURN_IF_ERROR(ScheduleNextWindow(job, b.job_id));
     } else {
       if (std::find(job.targets.begin(), job.targets.end(), b.target) == job.targets.end()) {
         return Mismatch(e_, "'" + b.target + "' is not a target of the job");
@@ -498,6 +523,7 @@ class Folder {
     job.fanout_plans = false;
     job.fanout_target.clear();
     job.fanout_after.clear();
+    if (job.window_left > 0) return Status();  // still listed: a window's chunks go on
     return store_.DeleteFanOut(job_id);
   }
 

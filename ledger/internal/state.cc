@@ -61,6 +61,7 @@ Status ScanAll(std::unique_ptr<RowIterator> it, Fn&& fn) {
 constexpr uint64_t kFanOutSection = 1;
 constexpr uint64_t kCancelSection = 2;
 constexpr uint64_t kPlanSection = 3;  // empty: the unfinished fan-out makes a plan
+constexpr uint64_t kWindowSection = 4;  // a window queued in chunks
 
 Status Malformed(std::string_view what) {
   return DataLossError("ledger.state: malformed row for " + std::string(what) +
@@ -105,6 +106,11 @@ std::string EncodeJobState(const JobState& j) {
     w.Bool(j.canceled_by_abort);
   }
   if (j.fanout_pending && j.fanout_plans) w.U64(kPlanSection);
+  if (j.window_left != 0) {
+    w.U64(kWindowSection);
+    w.U64(j.window_left);
+    w.U64(j.window_step_seq);
+  }
   return w.Take();
 }
 
@@ -155,6 +161,10 @@ StatusOr<JobState> DecodeJobState(std::string_view bytes, std::string_view job_i
     } else if (section == kPlanSection) {
       if (!j.fanout_pending) return Malformed("job '" + std::string(job_id) + "'");
       j.fanout_plans = true;
+    } else if (section == kWindowSection) {
+      j.window_left = r.U64();
+      j.window_step_seq = r.U64();
+      if (j.window_left == 0 || j.window_step_seq == 0) return Malformed("job '" + std::string(job_id) + "'");
     } else {
       return Malformed("job '" + std::string(job_id) + "'");
     }

@@ -63,6 +63,11 @@ struct JobState {
   // abort made it, the cause and actor of the chunks that cancel the executions.
   uint64_t canceled_seq = 0;
   bool canceled_by_abort = false;
+  // A rollout window queued in chunks: how many of its things are still to queue, and
+  // its RolloutStep (the cause of the executions its later chunks queue). The next
+  // window is scheduled when the count reaches zero.
+  uint64_t window_left = 0;
+  uint64_t window_step_seq = 0;
 
   int64_t pending_executions() const {
     return counts[static_cast<size_t>(ExecutionStatus::kQueued)] +

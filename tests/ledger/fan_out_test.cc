@@ -495,6 +495,17 @@ TEST_F(FanOutTest, ARolloutPlanIsMadeInChunksAndRollsOutAsAPlanMadeAtOnce) {
     EXPECT_EQ(steps, static_cast<int>(sizes.size()));
     EXPECT_EQ(done, 1);
     EXPECT_EQ(Windows(10), at_once);
+    // A window larger than a chunk is queued in chunks, every execution caused by its
+    // window's RolloutStep whichever chunk queued it.
+    uint64_t step = 0;
+    for (const Event& e : Events()) {
+      if (JobIdOf(e.body) != "roll") continue;
+      if (std::holds_alternative<RolloutStep>(e.body)) step = e.sequence;
+      if (std::holds_alternative<ExecutionQueued>(e.body)) {
+        EXPECT_EQ(e.cause, step) << e.sequence;
+      }
+    }
+    EXPECT_EQ(StateRows().GetJob("roll").value()->window_left, 0u);
     EXPECT_EQ(Job("roll").status, JobStatus::kInProgress);  // every thing queued, none done
     EXPECT_EQ(Job("roll").count(ExecutionStatus::kQueued), static_cast<int64_t>(plan_at_once.size()));
     ExpectStateIsTheFoldOfTheLog();
@@ -569,14 +580,19 @@ TEST_F(FanOutTest, ACancelWhileThePlanIsMadeStopsItAndForgetsThePlan) {
   ExpectStateIsTheFoldOfTheLog();
 }
 
+// (At 2 a minute the windows fit a chunk; at 7 each is queued in chunks of 3 too, and
+// a close between a window's chunks resumes the window before the plan.)
 TEST_F(FanOutTest, APlanCutShortByACloseResumesAtTheNextOpenAndPlansEachThingOnce) {
+  for (int per_minute : {2, 7}) {
+  SCOPED_TRACE("maximumPerMinute " + std::to_string(per_minute));
+  ASSERT_NO_FATAL_FAILURE(Open(256, kChunk, "cut-" + std::to_string(per_minute)));
   ASSERT_NO_FATAL_FAILURE(RolloutFleet());
   Hold();
-  auto created = SubmitCreate(RolloutJob(2));
+  auto created = SubmitCreate(RolloutJob(per_minute));
   Release();
   ASSERT_TRUE(created.get().ok());
   ledger_.reset();
-  ASSERT_NO_FATAL_FAILURE(Open());
+  ASSERT_NO_FATAL_FAILURE(Open(256, kChunk, "cut-" + std::to_string(per_minute)));
   ASSERT_NO_FATAL_FAILURE(DrainFanOut("roll"));
   std::vector<std::string> plan = PlanOrder();
   EXPECT_EQ(plan.size(), static_cast<size_t>(kThings + 2));  // + only-b, solo
@@ -587,6 +603,7 @@ TEST_F(FanOutTest, APlanCutShortByACloseResumesAtTheNextOpenAndPlansEachThingOnc
   for (const auto& w : windows) queued += w.size();
   EXPECT_EQ(queued, static_cast<size_t>(kThings + 2));
   ExpectStateIsTheFoldOfTheLog();
+  }
 }
 
 // ---- a cancel over many executions, and targets associated later ----

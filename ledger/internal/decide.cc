@@ -336,13 +336,6 @@ Status Decider::FanOut(std::string_view job_id, uint64_t cause, size_t first_tar
 Status Decider::Plan(std::string_view job_id, uint64_t cause) {
   JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(job_id));
   const bool resuming = job.fanout_pending;
-  // A plan in chunks opens its first window in the append after its first chunk
-  // (unless the window came due and opened meanwhile), so that no append both plans
-  // and queues a window's things; the next append goes on planning.
-  if (resuming && job.rollout_next_window == 0 && job.rollout_pending > 0) {
-    Continue(job_id);
-    return RunRolloutWindow(job_id, 0);
-  }
   size_t limit = std::max<size_t>(context_.limits.fan_out_chunk, 1);
   // The first chunk holds the first window's things, so that window is what it would
   // be with the whole plan made at once.
@@ -404,9 +397,15 @@ Status Decider::ContinueFanOut(std::string_view job_id) {
                             job->canceled_by_abort ? kActorAbort : kActorCancel);
   }
   if (job->status != JobStatus::kInProgress) return Status();  // canceled or done meanwhile
-  // A window queued in chunks goes first: a plan being made waits for it.
+  // A window queued in chunks goes first: a plan being made waits for it. A plan in
+  // chunks opens its first window in the append after its first chunk (unless the
+  // window came due and opened meanwhile), so no append both plans and queues.
   if (job->window_left > 0) {
     JOBLEDGER_RETURN_IF_ERROR(ContinueWindow(job_id, *job));
+  } else if (job->fanout_pending && job->fanout_plans && job->rollout_next_window == 0 &&
+             job->rollout_pending > 0) {
+    Continue(job_id);  // the plan goes on in the next append
+    JOBLEDGER_RETURN_IF_ERROR(RunRolloutWindow(job_id, 0));
   } else if (!job->fanout_pending) {
     return Status();  // finished meanwhile
   } else if (job->fanout_plans) {

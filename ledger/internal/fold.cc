@@ -98,7 +98,13 @@ class Folder {
     if (job.window_left == 0) return Status();
     job.window_left = 0;
     job.window_step_seq = 0;
-    if (job.fanout_pending || CancelPending(job)) return Status();
+    return Unlist(job, job_id);
+  }
+
+  // Takes the job off the list of unfinished work (StateStore::JobsWithFanOut) unless
+  // a fan-out or plan, a window or a cancel still has chunks to come.
+  Status Unlist(const JobState& job, std::string_view job_id) {
+    if (job.fanout_pending || job.window_left > 0 || CancelPending(job)) return Status();
     return store_.DeleteFanOut(job_id);
   }
 
@@ -523,8 +529,7 @@ class Folder {
     job.fanout_plans = false;
     job.fanout_target.clear();
     job.fanout_after.clear();
-    if (job.window_left > 0) return Status();  // still listed: a window's chunks go on
-    return store_.DeleteFanOut(job_id);
+    return Unlist(job, job_id);
   }
 
   Status On(const UnknownEvent& b) {

@@ -550,7 +550,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<Ledger> ledger;
     std::unique_ptr<ProjectionManager> projections;
     open_all(path, /*sync=*/false, &ledger, &projections);
-    ReadModels reads(ledger->log(), *projections, ValidationContext{}, &clock);
+    ReadModels reads(ledger->log(), *projections, ledger->context(), &clock);
     Must(reads.DescribeJob("job-0").status(), "describe");
     add("open_ms", Seconds(start) * 1000);
 

@@ -82,7 +82,7 @@ class Rig {
     JOBLEDGER_FUZZ_CHECK(projections.ok(), "projections: " + projections.status().ToString());
     projections_ = std::move(projections).value();
     reads_ =
-        std::make_unique<ReadModels>(ledger_->log(), *projections_, ValidationContext{}, &clock_);
+        std::make_unique<ReadModels>(ledger_->log(), *projections_, ledger_->context(), &clock_);
   }
   void Close() {
     reads_.reset();

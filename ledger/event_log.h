@@ -563,6 +563,13 @@ class EventLog {
       FamilyId family, size_t parts,
       const std::function<Status(const std::vector<IngestTxn*>&)>& fill) = 0;
 
+  // Small named settings kept with the log, outside every family, so no rebuild
+  // touches them (the ledger's region and account). `name`: [a-z0-9_.-]+, in a
+  // namespace of its own (no setting can overwrite the log's format or head records).
+  // PutSetting: read-write logs only; written synced.
+  virtual StatusOr<std::optional<std::string>> GetSetting(std::string_view name) const = 0;
+  virtual Status PutSetting(std::string_view name, std::string_view value) = 0;
+
   virtual StatusOr<std::optional<std::string>> GetRow(FamilyId family,
                                                       std::string_view key) const = 0;
   virtual std::unique_ptr<RowIterator> ScanRows(FamilyId family,

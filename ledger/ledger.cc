@@ -70,18 +70,16 @@ ExecutionStateView ToView(const ExecutionId& id, const ExecState& e) {
 
 class LedgerImpl final : public Ledger {
  public:
-  LedgerImpl(std::unique_ptr<EventLog> log, FamilyId state, const LedgerOptions& options)
-      : log_(std::move(log)), state_(state) {
-    context_.region = options.region;
-    context_.account_id = options.account_id;
-    context_.limits = options.limits;
-  }
+  LedgerImpl(std::unique_ptr<EventLog> log, FamilyId state, ValidationContext context)
+      : owned_log_(std::move(log)), log_(owned_log_.get()), state_(state), context_(std::move(context)) {}
   // Closing the log finishes the appends queued before it (their callbacks use this
   // object's members, so the log goes first); no further fan-out chunk is queued, and
-  // an unfinished fan-out goes on at the next open.
+  // an unfinished fan-out goes on at the next open. A callback that runs while the log
+  // closes may still submit (it read `closing_` just before), so `log_` is never
+  // written: only `owned_log_`, which nothing else reads.
   ~LedgerImpl() override {
     BeginClose();
-    log_.reset();
+    owned_log_.reset();
   }
 
   // Folds the whole log into `family` (which must be empty), in chunks.
@@ -210,7 +208,7 @@ class LedgerImpl final : public Ledger {
     if (const auto* c = std::get_if<JobCreated>(&first.body)) ref.description = c->description;
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobStateView> job, GetJobState(job_id));
     if (job && job->created_sequence <= appended.first_sequence) {
-      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> state, StateStore(log_.get(), state_).GetJob(job_id));
+      JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> state, StateStore(log_, state_).GetJob(job_id));
       if (state) ref.description = state->description;
     }
     return ref;
@@ -270,7 +268,7 @@ class LedgerImpl final : public Ledger {
   // Every unfinished fan-out or cancel, at a read-write open (a crash or a close cut
   // it short).
   Status ResumeFanOuts() {
-    JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> jobs, StateStore(log_.get(), state_).JobsWithFanOut());
+    JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> jobs, StateStore(log_, state_).JobsWithFanOut());
     StartChains(std::move(jobs));
     return Status();
   }
@@ -401,7 +399,7 @@ class LedgerImpl final : public Ledger {
     const auto* changed = std::get_if<ExecutionStatusChanged>(&first.body);
     if (changed == nullptr) return out;
     ExecutionId id{changed->job_id, changed->thing_name, changed->execution_number};
-    StateStore store(log_.get(), state_);
+    StateStore store(log_, state_);
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecState> exec, store.GetExecution(id));
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, store.GetJob(id.job_id));
     if (!exec || !job) return out;
@@ -424,7 +422,7 @@ class LedgerImpl final : public Ledger {
   StatusOr<GetPendingJobExecutionsResponse> GetPendingJobExecutions(
       std::string_view thing_name) const override {
     JOBLEDGER_RETURN_IF_ERROR(ValidateThingName(thing_name));
-    StateStore store(log_.get(), state_);
+    StateStore store(log_, state_);
     JOBLEDGER_ASSIGN_OR_RETURN(std::vector<internal::PendingEntry> pending,
                                store.PendingOfThing(thing_name));
     GetPendingJobExecutionsResponse out;
@@ -477,7 +475,7 @@ class LedgerImpl final : public Ledger {
   }
 
   StatusOr<std::optional<int64_t>> NextDue() const override {
-    StateStore store(log_.get(), state_);
+    StateStore store(log_, state_);
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<internal::DueTimer> timer, store.FirstDeadline());
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<internal::DueRollout> window, store.FirstRolloutDue());
     std::optional<int64_t> due;
@@ -493,7 +491,7 @@ class LedgerImpl final : public Ledger {
 
   StatusOr<std::optional<JobStateView>> GetJobState(std::string_view job_id) const override {
     JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(job_id));
-    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, StateStore(log_.get(), state_).GetJob(job_id));
+    JOBLEDGER_ASSIGN_OR_RETURN(std::optional<JobState> job, StateStore(log_, state_).GetJob(job_id));
     if (!job) return std::optional<JobStateView>();
     return std::optional<JobStateView>(ToView(job_id, *job));
   }
@@ -503,7 +501,7 @@ class LedgerImpl final : public Ledger {
       std::optional<int64_t> execution_number) const override {
     JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(job_id));
     JOBLEDGER_RETURN_IF_ERROR(ValidateThingName(thing_name));
-    StateStore store(log_.get(), state_);
+    StateStore store(log_, state_);
     if (execution_number) {
       ExecutionId id{std::string(job_id), std::string(thing_name), *execution_number};
       JOBLEDGER_ASSIGN_OR_RETURN(std::optional<ExecState> exec, store.GetExecution(id));
@@ -602,11 +600,13 @@ class LedgerImpl final : public Ledger {
     return Status();
   }
 
+  const ValidationContext& context() const override { return context_; }
   EventLog& log() override { return *log_; }
   const EventLog& log() const override { return *log_; }
 
  private:
-  std::unique_ptr<EventLog> log_;
+  std::unique_ptr<EventLog> owned_log_;
+  EventLog* const log_;  // owned_log_, for the writer's callbacks while it closes
   FamilyId state_;
   ValidationContext context_;
   std::atomic<bool> closing_{false};  // no more fan-out chunks are submitted
@@ -670,9 +670,64 @@ JOBLEDGER_BLOCKING(Status, DeleteThing, DeleteThingRequest)
 
 #undef JOBLEDGER_BLOCKING
 
+namespace {
+
+// The ledger's region and account, as kept with its log (LedgerOptions::region).
+constexpr std::string_view kRegionSetting = "region";
+constexpr std::string_view kAccountSetting = "account-id";
+constexpr std::string_view kDefaultRegion = "us-east-1";
+constexpr std::string_view kDefaultAccount = "123456789012";
+
+Status CheckRegion(std::string_view region, std::string_view what) {
+  bool ok = !region.empty() && region.size() <= 64;
+  for (char c : region) ok &= (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  if (!ok) {
+    return InvalidArgumentError(std::string(what) + ": must match [a-z0-9-]{1,64} (as us-east-1), got '" +
+                                PrintableKey(region) + "'");
+  }
+  return Status();
+}
+
+Status CheckAccount(std::string_view account, std::string_view what) {
+  bool ok = account.size() == 12;
+  for (char c : account) ok &= c >= '0' && c <= '9';
+  if (!ok) {
+    return InvalidArgumentError(std::string(what) + ": must be 12 digits (as 123456789012), got '" +
+                                PrintableKey(account) + "'");
+  }
+  return Status();
+}
+
+// One of the two: the stored value, checked against an explicit option; or, when none
+// is stored, the option's (else the default), stored by a read-write open.
+StatusOr<std::string> ResolveSetting(EventLog& log, std::string_view setting, std::string_view field,
+                                     const std::optional<std::string>& option, std::string_view fallback,
+                                     Status (*check)(std::string_view, std::string_view)) {
+  if (option.has_value()) JOBLEDGER_RETURN_IF_ERROR(check(*option, field));
+  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> stored, log.GetSetting(setting));
+  if (stored.has_value()) {
+    Status valid = check(*stored, field);
+    if (!valid.ok()) {
+      return DataLossError("ledger at '" + log.path() + "': its stored " + valid.message());
+    }
+    if (option.has_value() && *option != *stored) {
+      return FailedPreconditionError(std::string(field) + ": the ledger at '" + log.path() +
+                                     "' was created for " + std::string(field) + " '" + *stored +
+                                     "', not '" + *option + "'; leave it out to use the ledger's");
+    }
+    return std::move(*stored);
+  }
+  std::string value = option.value_or(std::string(fallback));
+  if (log.mode() == OpenMode::kReadWrite) JOBLEDGER_RETURN_IF_ERROR(log.PutSetting(setting, value));
+  return value;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, std::string_view path) {
-  if (options.region.empty() || options.account_id.empty()) {
-    return InvalidArgumentError("region and accountId: must not be empty");
+  if (options.region.has_value()) JOBLEDGER_RETURN_IF_ERROR(CheckRegion(*options.region, "region"));
+  if (options.account_id.has_value()) {
+    JOBLEDGER_RETURN_IF_ERROR(CheckAccount(*options.account_id, "accountId"));
   }
   EventLogOptions log_options;
   log_options.clock = options.clock;
@@ -684,10 +739,17 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, std
   log_options.maintenance = options.maintenance;
   JOBLEDGER_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
                              EventLog::Open(log_options, path, options.mode));
+  ValidationContext context;
+  context.limits = options.limits;
+  JOBLEDGER_ASSIGN_OR_RETURN(context.region, ResolveSetting(*log, kRegionSetting, "region", options.region,
+                                                            kDefaultRegion, &CheckRegion));
+  JOBLEDGER_ASSIGN_OR_RETURN(context.account_id,
+                             ResolveSetting(*log, kAccountSetting, "accountId", options.account_id,
+                                            kDefaultAccount, &CheckAccount));
   bool had_state = false;
   for (const std::string& name : log->FamilyNames()) had_state |= name == internal::kStateFamily;
   JOBLEDGER_ASSIGN_OR_RETURN(FamilyId state, log->OpenFamily(internal::kStateFamily));
-  auto ledger = std::make_unique<LedgerImpl>(std::move(log), state, options);
+  auto ledger = std::make_unique<LedgerImpl>(std::move(log), state, std::move(context));
   if (!had_state && ledger->log().head().sequence > 0) {
     // A log written without the ledger's state (or by a build before it): fold it.
     uint64_t folded = 0;

@@ -46,14 +46,19 @@
 #include "ledger/commands.h"
 #include "ledger/event_log.h"
 #include "ledger/status.h"
+#include "ledger/validation.h"
 
 namespace jobledger {
 
 struct LedgerOptions {
   // ARNs are arn:aws:iot:<region>:<account>:... Targets of another region or account
-  // are rejected. Default: "us-east-1", "123456789012".
-  std::string region = "us-east-1";
-  std::string account_id = "123456789012";
+  // are rejected. The ledger keeps both with its log: the read-write open that creates
+  // it stores these (unset: "us-east-1", "123456789012"; a ledger made before it kept
+  // them gets them at its next read-write open), and every later open reads them.
+  // Set, they must equal the stored ones (kFailedPrecondition naming both otherwise);
+  // unset, the stored ones apply. Ledger::context() has the values in use.
+  std::optional<std::string> region;
+  std::optional<std::string> account_id;
 
   // Stamps every event. Not owned; must outlive the ledger. Default: nullptr, the
   // system clock.
@@ -260,6 +265,10 @@ class Ledger {
   // folds without a contradiction (an execution of an unknown job, a job created
   // twice). On failure *bad is the index of the offending event.
   virtual Status CheckImport(const std::vector<Event>& events, size_t* bad) const = 0;
+
+  // The region and account this ledger was created for (every ARN is rendered from
+  // them) and its limits: what ReadModels renders with.
+  virtual const ValidationContext& context() const = 0;
 
   // The underlying log, for reads, verification and upper layers.
   virtual EventLog& log() = 0;

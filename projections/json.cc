@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "projections/config_json.h"
+
 namespace jobledger {
 namespace {
 
@@ -16,49 +18,6 @@ Json DetailsJson(const DetailsMap& details) {
 }
 
 int64_t DeviceTime(int64_t micros) { return micros / 1'000'000; }
-
-Json ConfigJson(const PresignedUrlConfig& c) {
-  Json j = Json::object();
-  if (!c.role_arn.empty()) j["roleArn"] = c.role_arn;
-  if (c.expires_in_sec) j["expiresInSec"] = *c.expires_in_sec;
-  return j;
-}
-
-Json ConfigJson(const RolloutConfig& c) {
-  Json j = Json::object();
-  if (c.maximum_per_minute) j["maximumPerMinute"] = *c.maximum_per_minute;
-  if (c.exponential_rate) {
-    const ExponentialRate& e = *c.exponential_rate;
-    Json criteria = Json::object();
-    if (e.rate_increase_criteria.number_of_notified_things) {
-      criteria["numberOfNotifiedThings"] = *e.rate_increase_criteria.number_of_notified_things;
-    }
-    if (e.rate_increase_criteria.number_of_succeeded_things) {
-      criteria["numberOfSucceededThings"] = *e.rate_increase_criteria.number_of_succeeded_things;
-    }
-    j["exponentialRate"] = Json{{"baseRatePerMinute", e.base_rate_per_minute},
-                                {"incrementFactor", e.increment_factor},
-                                {"rateIncreaseCriteria", criteria}};
-  }
-  return j;
-}
-
-Json ConfigJson(const AbortConfig& c) {
-  Json list = Json::array();
-  for (const AbortCriteria& a : c.criteria_list) {
-    list.push_back(Json{{"failureType", FailureTypeName(a.failure_type)},
-                        {"action", "CANCEL"},
-                        {"thresholdPercentage", a.threshold_percentage},
-                        {"minNumberOfExecutedThings", a.min_number_of_executed_things}});
-  }
-  return Json{{"criteriaList", list}};
-}
-
-Json ConfigJson(const TimeoutConfig& c) {
-  Json j = Json::object();
-  if (c.in_progress_timeout_in_minutes) j["inProgressTimeoutInMinutes"] = *c.in_progress_timeout_in_minutes;
-  return j;
-}
 
 Json SummaryJson(const JobExecutionSummary& s) {
   Json j;
@@ -104,11 +63,11 @@ std::string RenderDescribeJob(const Job& job, int indent) {
   if (job.comment) j["comment"] = *job.comment;
   j["targets"] = job.targets;
   if (job.description) j["description"] = *job.description;
-  if (job.presigned_url_config) j["presignedUrlConfig"] = ConfigJson(*job.presigned_url_config);
+  if (job.presigned_url_config) j["presignedUrlConfig"] = ToJson(*job.presigned_url_config);
   if (job.job_executions_rollout_config) {
-    j["jobExecutionsRolloutConfig"] = ConfigJson(*job.job_executions_rollout_config);
+    j["jobExecutionsRolloutConfig"] = ToJson(*job.job_executions_rollout_config);
   }
-  if (job.abort_config) j["abortConfig"] = ConfigJson(*job.abort_config);
+  if (job.abort_config) j["abortConfig"] = ToJson(*job.abort_config);
   j["createdAt"] = ControlPlaneTime(job.created_at_micros);
   j["lastUpdatedAt"] = ControlPlaneTime(job.last_updated_at_micros);
   if (job.completed_at_micros) j["completedAt"] = ControlPlaneTime(*job.completed_at_micros);
@@ -124,7 +83,7 @@ std::string RenderDescribeJob(const Job& job, int indent) {
   details["numberOfRemovedThings"] = d.number_of_removed_things;
   details["numberOfTimedOutThings"] = d.number_of_timed_out_things;
   j["jobProcessDetails"] = details;
-  if (job.timeout_config) j["timeoutConfig"] = ConfigJson(*job.timeout_config);
+  if (job.timeout_config) j["timeoutConfig"] = ToJson(*job.timeout_config);
   return Dump(Json{{"job", j}}, indent);
 }
 

@@ -4,6 +4,8 @@
 
 #include <type_traits>
 
+#include "projections/config_json.h"
+
 namespace jobledger {
 namespace {
 
@@ -19,49 +21,6 @@ Json DetailsToJson(const DetailsMap& d) {
   Json out = Json::object();
   for (const auto& [k, v] : d) out[k] = v;
   return out;
-}
-
-Json ToJson(const PresignedUrlConfig& c) {
-  Json j = Json::object();
-  j["roleArn"] = c.role_arn;
-  if (c.expires_in_sec) j["expiresInSec"] = *c.expires_in_sec;
-  return j;
-}
-
-Json ToJson(const RolloutConfig& c) {
-  Json j = Json::object();
-  if (c.maximum_per_minute) j["maximumPerMinute"] = *c.maximum_per_minute;
-  if (c.exponential_rate) {
-    const ExponentialRate& e = *c.exponential_rate;
-    Json criteria = Json::object();
-    if (e.rate_increase_criteria.number_of_notified_things) {
-      criteria["numberOfNotifiedThings"] = *e.rate_increase_criteria.number_of_notified_things;
-    }
-    if (e.rate_increase_criteria.number_of_succeeded_things) {
-      criteria["numberOfSucceededThings"] = *e.rate_increase_criteria.number_of_succeeded_things;
-    }
-    j["exponentialRate"] = Json{{"baseRatePerMinute", e.base_rate_per_minute},
-                                {"incrementFactor", e.increment_factor},
-                                {"rateIncreaseCriteria", criteria}};
-  }
-  return j;
-}
-
-Json ToJson(const AbortConfig& c) {
-  Json list = Json::array();
-  for (const AbortCriteria& a : c.criteria_list) {
-    list.push_back(Json{{"failureType", FailureTypeName(a.failure_type)},
-                        {"action", "CANCEL"},
-                        {"thresholdPercentage", a.threshold_percentage},
-                        {"minNumberOfExecutedThings", a.min_number_of_executed_things}});
-  }
-  return Json{{"criteriaList", list}};
-}
-
-Json ToJson(const TimeoutConfig& c) {
-  Json j = Json::object();
-  if (c.in_progress_timeout_in_minutes) j["inProgressTimeoutInMinutes"] = *c.in_progress_timeout_in_minutes;
-  return j;
 }
 
 template <typename T>
@@ -251,6 +210,11 @@ class Reader {
   void Absorb(const Reader& child) {
     if (problem_.empty()) problem_ = child.problem_;
   }
+  // A problem stated in full (path and rule).
+  void Fail(std::string message) {
+    if (problem_.empty()) problem_ = std::move(message);
+  }
+  const std::string& path() const { return path_; }
   const std::string& problem() const { return problem_; }
   const Json& json() const { return j_; }
 
@@ -260,64 +224,16 @@ class Reader {
   std::string problem_;
 };
 
-PresignedUrlConfig ReadPresigned(Reader& r) {
-  PresignedUrlConfig c;
-  c.role_arn = r.Str("roleArn");
-  c.expires_in_sec = r.OptInt("expiresInSec");
-  return c;
-}
-
-RolloutConfig ReadRollout(Reader& r) {
-  RolloutConfig c;
-  c.maximum_per_minute = r.OptInt32("maximumPerMinute");
-  if (r.Has("exponentialRate")) {
-    Reader e = r.Sub("exponentialRate");
-    ExponentialRate rate;
-    rate.base_rate_per_minute = e.Int32("baseRatePerMinute");
-    rate.increment_factor = e.Double("incrementFactor");
-    Reader crit = e.Sub("rateIncreaseCriteria");
-    rate.rate_increase_criteria.number_of_notified_things = crit.OptInt32("numberOfNotifiedThings");
-    rate.rate_increase_criteria.number_of_succeeded_things = crit.OptInt32("numberOfSucceededThings");
-    e.Absorb(crit);
-    r.Absorb(e);
-    c.exponential_rate = rate;
-  }
-  return c;
-}
-
-AbortConfig ReadAbort(Reader& r) {
-  AbortConfig c;
-  const Json* list = r.Member("criteriaList", true);
-  if (list == nullptr) return c;
-  if (!list->is_array()) return r.Bad("criteriaList", "must be an array"), c;
-  for (const Json& item : *list) {
-    Reader a(item, "criteriaList[]");
-    AbortCriteria crit;
-    std::optional<FailureType> type = ParseFailureType(a.Str("failureType"));
-    if (!type) a.Bad("failureType", "must be FAILED, REJECTED, TIMED_OUT or ALL");
-    crit.failure_type = type.value_or(FailureType::kFailed);
-    if (a.Str("action") != "CANCEL") a.Bad("action", "must be CANCEL");
-    crit.threshold_percentage = a.Double("thresholdPercentage");
-    crit.min_number_of_executed_things = a.Int32("minNumberOfExecutedThings");
-    r.Absorb(a);
-    c.criteria_list.push_back(crit);
-  }
-  return c;
-}
-
-TimeoutConfig ReadTimeout(Reader& r) {
-  TimeoutConfig c;
-  c.in_progress_timeout_in_minutes = r.OptInt("inProgressTimeoutInMinutes");
-  return c;
-}
-
-template <typename T, typename Fn>
-std::optional<T> ReadConfig(Reader& r, const char* name, Fn&& read) {
+// A configuration member (projections/config_json.h), if present.
+template <typename T>
+std::optional<T> ReadConfig(Reader& r, const char* name) {
   if (!r.Has(name)) return std::nullopt;
-  Reader sub = r.Sub(name);
-  T value = read(sub);
-  r.Absorb(sub);
-  return value;
+  StatusOr<T> value = FromJson<T>(r.json()[name], r.path() + "." + name);
+  if (!value.ok()) {
+    r.Fail(value.status().message());
+    return std::nullopt;
+  }
+  return *std::move(value);
 }
 
 std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
@@ -332,20 +248,20 @@ std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
     std::optional<TargetSelection> ts = ParseTargetSelection(r.Str("targetSelection"));
     if (!ts) r.Bad("targetSelection", "must be SNAPSHOT or CONTINUOUS");
     b.target_selection = ts.value_or(TargetSelection::kSnapshot);
-    b.presigned_url_config = ReadConfig<PresignedUrlConfig>(r, "presignedUrlConfig", ReadPresigned);
-    b.job_executions_rollout_config = ReadConfig<RolloutConfig>(r, "jobExecutionsRolloutConfig", ReadRollout);
-    b.abort_config = ReadConfig<AbortConfig>(r, "abortConfig", ReadAbort);
-    b.timeout_config = ReadConfig<TimeoutConfig>(r, "timeoutConfig", ReadTimeout);
+    b.presigned_url_config = ReadConfig<PresignedUrlConfig>(r, "presignedUrlConfig");
+    b.job_executions_rollout_config = ReadConfig<RolloutConfig>(r, "jobExecutionsRolloutConfig");
+    b.abort_config = ReadConfig<AbortConfig>(r, "abortConfig");
+    b.timeout_config = ReadConfig<TimeoutConfig>(r, "timeoutConfig");
     return b;
   }
   if (type == "JobUpdated") {
     JobUpdated b;
     b.job_id = job();
     b.description = r.OptStr("description");
-    b.presigned_url_config = ReadConfig<PresignedUrlConfig>(r, "presignedUrlConfig", ReadPresigned);
-    b.job_executions_rollout_config = ReadConfig<RolloutConfig>(r, "jobExecutionsRolloutConfig", ReadRollout);
-    b.abort_config = ReadConfig<AbortConfig>(r, "abortConfig", ReadAbort);
-    b.timeout_config = ReadConfig<TimeoutConfig>(r, "timeoutConfig", ReadTimeout);
+    b.presigned_url_config = ReadConfig<PresignedUrlConfig>(r, "presignedUrlConfig");
+    b.job_executions_rollout_config = ReadConfig<RolloutConfig>(r, "jobExecutionsRolloutConfig");
+    b.abort_config = ReadConfig<AbortConfig>(r, "abortConfig");
+    b.timeout_config = ReadConfig<TimeoutConfig>(r, "timeoutConfig");
     return b;
   }
   if (type == "TargetsAssociated") return TargetsAssociated{job(), r.Strings("targets"), r.OptStr("comment")};

@@ -57,7 +57,7 @@ Status Context::OpenProjections() {
   JOBLEDGER_ASSIGN_OR_RETURN(projections_, ProjectionManager::Open(ledger_->log(), std::move(entries)));
   JOBLEDGER_ASSIGN_OR_RETURN(int64_t now, Now());
   fixed_clock_ = std::make_unique<ManualClock>(now);
-  reads_ = std::make_unique<ReadModels>(ledger_->log(), *projections_, ValidationContext{},
+  reads_ = std::make_unique<ReadModels>(ledger_->log(), *projections_, ledger_->context(),
                                         fixed_clock_.get());
   return Status();
 }
@@ -65,6 +65,8 @@ Status Context::OpenProjections() {
 Status Context::OpenWriter(Advance advance) {
   JOBLEDGER_ASSIGN_OR_RETURN(int64_t now, Now());
   LedgerOptions options;
+  options.region = g_.region;
+  options.account_id = g_.account_id;
   // A writing command acts at --now (or the clock's time now).
   auto clock = std::make_unique<ManualClock>(now);
   options.clock = clock.get();
@@ -102,6 +104,8 @@ Status Context::OpenReader() {
     return NotFoundError("no ledger at '" + path + "' (set --db or JOBLEDGER_DB)");
   }
   LedgerOptions options;
+  options.region = g_.region;
+  options.account_id = g_.account_id;
   options.mode = OpenMode::kSecondary;
   JOBLEDGER_ASSIGN_OR_RETURN(ledger_, Ledger::Open(options, path));
   return OpenProjections();
@@ -349,6 +353,14 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
   app.add_option("--at-seq", globals.at_seq, "read as of this sequence (0: the empty ledger)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--lock-timeout", globals.lock_timeout, "seconds a writer waits for another (default 30)");
+  // Only these flags are compared with the ledger's region and account: AWS_REGION and
+  // AWS_DEFAULT_REGION are ignored, so a shell set up for AWS does not break reads.
+  app.add_option_function<std::string>(
+      "--region", [&globals](const std::string& v) { globals.region = v; },
+      "the ledger's AWS region: a new ledger's (default us-east-1), else checked against its own");
+  app.add_option_function<std::string>(
+      "--account-id", [&globals](const std::string& v) { globals.account_id = v; },
+      "the ledger's AWS account: a new ledger's (default 123456789012), else checked against its own");
   std::function<int()> action;
   cli::AddJobCommands(app, ctx, &action);
   cli::AddLedgerCommands(app, ctx, &action);

@@ -30,6 +30,10 @@ struct Globals {
   std::string as_of;              // --as-of TIME (reads)
   int64_t at_seq = -1;            // --at-seq N (reads)
   double lock_timeout = 30;       // --lock-timeout SECONDS (writes)
+  // --region, --account-id: a new ledger's (default us-east-1, 123456789012); for an
+  // existing one, checked against the ledger's own (unset: the ledger's apply).
+  std::optional<std::string> region;
+  std::optional<std::string> account_id;
 };
 
 // Why a command failed, as the AWS CLI reports it.

@@ -19,10 +19,6 @@ namespace {
 constexpr int64_t kMinute = 60'000'000;
 constexpr int64_t kStart = 1795000000000000;  // 2026-11-18T...: a fixed, simulated start
 
-std::string Arn(const std::string& kind, const std::string& name) {
-  return "arn:aws:iot:us-east-1:123456789012:" + kind + "/" + name;
-}
-
 struct Demo {
   explicit Demo(Context& context) : ctx(context) {}
   Context& ctx;
@@ -47,11 +43,13 @@ struct Demo {
     LedgerOptions options;
     options.clock = &clock;
     options.sync = false;  // a demo: speed over durability
+    options.region = ctx.globals().region;
+    options.account_id = ctx.globals().account_id;
     JOBLEDGER_ASSIGN_OR_RETURN(ledger, Ledger::Open(options, path));
     std::vector<ProjectionManager::Entry> entries;
     entries.push_back({std::make_unique<JobsProjection>(), ProjectionMode::kInline});
     JOBLEDGER_ASSIGN_OR_RETURN(projections, ProjectionManager::Open(ledger->log(), std::move(entries)));
-    reads = std::make_unique<ReadModels>(ledger->log(), *projections, ValidationContext{}, &clock);
+    reads = std::make_unique<ReadModels>(ledger->log(), *projections, ledger->context(), &clock);
     return Status();
   }
 
@@ -111,7 +109,7 @@ struct Demo {
     // 1. A canary job, completed quickly.
     CreateJobRequest canary;
     canary.job_id = "fw-2-1-canary";
-    canary.targets = {Arn("thinggroup", "canary")};
+    canary.targets = {ThingGroupArn(ledger->context(), "canary")};
     canary.document = R"({"operation":"install","firmware":"2.1.0"})";
     canary.description = "Firmware 2.1.0 on the canary group";
     JOBLEDGER_RETURN_IF_ERROR(Check(ledger->CreateJob(As("user:release-bot"), canary).status(), "create canary"));
@@ -120,7 +118,7 @@ struct Demo {
     // 2. East: a rate-limited rollout with a 15-minute timeout.
     CreateJobRequest east;
     east.job_id = "fw-2-1-east";
-    east.targets = {Arn("thinggroup", "fleet-east")};
+    east.targets = {ThingGroupArn(ledger->context(), "fleet-east")};
     east.document = canary.document;
     east.description = "Firmware 2.1.0, east region";
     RolloutConfig rollout;
@@ -137,7 +135,7 @@ struct Demo {
     // 3. West: aborted by its abort criteria when failures pass 20%.
     CreateJobRequest west;
     west.job_id = "fw-2-1-west";
-    west.targets = {Arn("thinggroup", "fleet-west")};
+    west.targets = {ThingGroupArn(ledger->context(), "fleet-west")};
     west.document = canary.document;
     west.description = "Firmware 2.1.0, west region";
     west.abort_config = AbortConfig{{AbortCriteria{FailureType::kFailed, 20, 20}}};
@@ -147,14 +145,14 @@ struct Demo {
     // 4. A config push that an operator force-cancels.
     CreateJobRequest push;
     push.job_id = "bad-config-push";
-    push.targets = {Arn("thinggroup", "canary")};
+    push.targets = {ThingGroupArn(ledger->context(), "canary")};
     push.document = R"({"operation":"set-config","ntp":"10.0.0.1"})";
     JOBLEDGER_RETURN_IF_ERROR(Check(ledger->CreateJob(As("user:alice"), push).status(), "create push"));
 
     // 5. A CONTINUOUS agent install on new arrivals.
     CreateJobRequest agent;
     agent.job_id = "agent-continuous";
-    agent.targets = {Arn("thinggroup", "new-arrivals")};
+    agent.targets = {ThingGroupArn(ledger->context(), "new-arrivals")};
     agent.document = R"({"operation":"install","package":"agent-4"})";
     agent.target_selection = TargetSelection::kContinuous;
     JOBLEDGER_RETURN_IF_ERROR(Check(ledger->CreateJob(As("user:release-bot"), agent).status(), "create agent"));

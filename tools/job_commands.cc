@@ -10,6 +10,7 @@
 #include <limits>
 #include <sstream>
 
+#include "projections/config_json.h"
 #include "projections/json.h"
 #include "tools/cli_internal.h"
 
@@ -28,126 +29,12 @@ StatusOr<Json> JsonArgument(const std::string& value, const std::string& flag) {
   return j;
 }
 
-// Reads members of a JSON object argument, naming the first problem.
-class Members {
- public:
-  Members(const Json& j, std::string path) : j_(j), path_(std::move(path)) {}
-  template <typename T>
-  std::optional<T> Get(const char* name) {
-    if (!j_.contains(name)) return std::nullopt;
-    const Json& v = j_[name];
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (!v.is_string()) return Bad(name, "must be a string"), std::nullopt;
-      return v.get<std::string>();
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!v.is_number()) return Bad(name, "must be a number"), std::nullopt;
-      return v.get<T>();
-    } else {
-      if (!v.is_number_integer()) return Bad(name, "must be an integer"), std::nullopt;
-      int64_t x = v.get<int64_t>();
-      if (x < std::numeric_limits<T>::min() || x > std::numeric_limits<T>::max()) {
-        return Bad(name, "is out of range"), std::nullopt;
-      }
-      return static_cast<T>(x);
-    }
-  }
-  void Bad(const std::string& name, const std::string& rule) {
-    if (problem_.empty()) problem_ = path_ + "." + name + ": " + rule;
-  }
-  void Only(std::initializer_list<const char*> known) {
-    for (auto it = j_.begin(); it != j_.end(); ++it) {
-      bool ok = false;
-      for (const char* k : known) ok = ok || it.key() == k;
-      if (!ok) Bad(it.key(), "is not a member of this structure");
-    }
-  }
-  Status status() const { return problem_.empty() ? Status() : InvalidArgumentError(problem_); }
-  std::string problem_;
-
- private:
-  const Json& j_;
-  std::string path_;
-};
-
-StatusOr<PresignedUrlConfig> ParsePresigned(const std::string& value) {
-  JOBLEDGER_ASSIGN_OR_RETURN(Json j, JsonArgument(value, "--presigned-url-config"));
-  Members m(j, "presignedUrlConfig");
-  m.Only({"roleArn", "expiresInSec"});
-  PresignedUrlConfig c;
-  c.role_arn = m.Get<std::string>("roleArn").value_or("");
-  c.expires_in_sec = m.Get<int64_t>("expiresInSec");
-  JOBLEDGER_RETURN_IF_ERROR(m.status());
-  return c;
-}
-
-StatusOr<RolloutConfig> ParseRollout(const std::string& value) {
-  JOBLEDGER_ASSIGN_OR_RETURN(Json j, JsonArgument(value, "--job-executions-rollout-config"));
-  Members m(j, "jobExecutionsRolloutConfig");
-  m.Only({"maximumPerMinute", "exponentialRate"});
-  RolloutConfig c;
-  c.maximum_per_minute = m.Get<int32_t>("maximumPerMinute");
-  if (j.contains("exponentialRate")) {
-    const Json& e = j["exponentialRate"];
-    if (!e.is_object()) return InvalidArgumentError("jobExecutionsRolloutConfig.exponentialRate: must be an object");
-    Members em(e, "jobExecutionsRolloutConfig.exponentialRate");
-    em.Only({"baseRatePerMinute", "incrementFactor", "rateIncreaseCriteria"});
-    ExponentialRate rate;
-    rate.base_rate_per_minute = em.Get<int32_t>("baseRatePerMinute").value_or(0);
-    rate.increment_factor = em.Get<double>("incrementFactor").value_or(0);
-    if (e.contains("rateIncreaseCriteria")) {
-      const Json& r = e["rateIncreaseCriteria"];
-      if (!r.is_object()) return InvalidArgumentError("...rateIncreaseCriteria: must be an object");
-      Members rm(r, "jobExecutionsRolloutConfig.exponentialRate.rateIncreaseCriteria");
-      rm.Only({"numberOfNotifiedThings", "numberOfSucceededThings"});
-      rate.rate_increase_criteria.number_of_notified_things = rm.Get<int32_t>("numberOfNotifiedThings");
-      rate.rate_increase_criteria.number_of_succeeded_things = rm.Get<int32_t>("numberOfSucceededThings");
-      JOBLEDGER_RETURN_IF_ERROR(rm.status());
-    }
-    JOBLEDGER_RETURN_IF_ERROR(em.status());
-    c.exponential_rate = rate;
-  }
-  JOBLEDGER_RETURN_IF_ERROR(m.status());
-  return c;
-}
-
-StatusOr<AbortConfig> ParseAbort(const std::string& value) {
-  JOBLEDGER_ASSIGN_OR_RETURN(Json j, JsonArgument(value, "--abort-config"));
-  Members m(j, "abortConfig");
-  m.Only({"criteriaList"});
-  JOBLEDGER_RETURN_IF_ERROR(m.status());
-  if (!j.contains("criteriaList") || !j["criteriaList"].is_array()) {
-    return InvalidArgumentError("abortConfig.criteriaList: must be an array");
-  }
-  AbortConfig c;
-  size_t i = 0;
-  for (const Json& item : j["criteriaList"]) {
-    const std::string path = "abortConfig.criteriaList[" + std::to_string(i++) + "]";
-    if (!item.is_object()) return InvalidArgumentError(path + ": must be an object");
-    Members im(item, path);
-    im.Only({"failureType", "action", "thresholdPercentage", "minNumberOfExecutedThings"});
-    AbortCriteria a;
-    std::string type = im.Get<std::string>("failureType").value_or("");
-    std::optional<FailureType> ft = ParseFailureType(type);
-    if (!ft) im.Bad("failureType", "must be FAILED, REJECTED, TIMED_OUT or ALL, got '" + type + "'");
-    a.failure_type = ft.value_or(FailureType::kFailed);
-    std::string action = im.Get<std::string>("action").value_or("CANCEL");
-    if (action != "CANCEL") im.Bad("action", "must be CANCEL, got '" + action + "'");
-    a.threshold_percentage = im.Get<double>("thresholdPercentage").value_or(0);
-    a.min_number_of_executed_things = im.Get<int32_t>("minNumberOfExecutedThings").value_or(0);
-    JOBLEDGER_RETURN_IF_ERROR(im.status());
-    c.criteria_list.push_back(a);
-  }
-  return c;
-}
-
-StatusOr<TimeoutConfig> ParseTimeout(const std::string& value) {
-  JOBLEDGER_ASSIGN_OR_RETURN(Json j, JsonArgument(value, "--timeout-config"));
-  Members m(j, "timeoutConfig");
-  m.Only({"inProgressTimeoutInMinutes"});
-  TimeoutConfig c;
-  c.in_progress_timeout_in_minutes = m.Get<int64_t>("inProgressTimeoutInMinutes");
-  JOBLEDGER_RETURN_IF_ERROR(m.status());
-  return c;
+// A job configuration argument (projections/config_json.h); `member` names it in
+// messages as the service model does ("abortConfig.criteriaList[0].action").
+template <typename T>
+StatusOr<T> ParseConfig(const std::string& value, const std::string& flag, const std::string& member) {
+  JOBLEDGER_ASSIGN_OR_RETURN(Json j, JsonArgument(value, flag));
+  return FromJson<T>(nlohmann::ordered_json(j), member);
 }
 
 StatusOr<DetailsMap> ParseDetails(const std::string& value) {
@@ -225,10 +112,18 @@ void AddConfigFlags(CLI::App* c, Flags& f) {
 // (with *exit set) on a malformed one.
 template <typename Request>
 bool TakeConfigs(Context& ctx, const Flags& a, int* exit, Request* r) {
-  return (a.presigned.empty() || Take(ctx, exit, ParsePresigned(a.presigned), &r->presigned_url_config)) &&
-         (a.rollout.empty() || Take(ctx, exit, ParseRollout(a.rollout), &r->job_executions_rollout_config)) &&
-         (a.abort.empty() || Take(ctx, exit, ParseAbort(a.abort), &r->abort_config)) &&
-         (a.timeout.empty() || Take(ctx, exit, ParseTimeout(a.timeout), &r->timeout_config));
+  return (a.presigned.empty() ||
+          Take(ctx, exit, ParseConfig<PresignedUrlConfig>(a.presigned, "--presigned-url-config", "presignedUrlConfig"),
+               &r->presigned_url_config)) &&
+         (a.rollout.empty() ||
+          Take(ctx, exit,
+               ParseConfig<RolloutConfig>(a.rollout, "--job-executions-rollout-config", "jobExecutionsRolloutConfig"),
+               &r->job_executions_rollout_config)) &&
+         (a.abort.empty() ||
+          Take(ctx, exit, ParseConfig<AbortConfig>(a.abort, "--abort-config", "abortConfig"), &r->abort_config)) &&
+         (a.timeout.empty() ||
+          Take(ctx, exit, ParseConfig<TimeoutConfig>(a.timeout, "--timeout-config", "timeoutConfig"),
+               &r->timeout_config));
 }
 
 std::string LocalTime(int64_t micros) {

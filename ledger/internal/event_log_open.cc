@@ -295,6 +295,29 @@ StatusOr<std::optional<std::string>> RocksEventLog::Get(rocksdb::ColumnFamilyHan
   return std::optional<std::string>(std::move(value));
 }
 
+StatusOr<std::optional<std::string>> RocksEventLog::GetSetting(std::string_view name) const {
+  if (!internal::ValidFamilyName(name)) {
+    return InvalidArgumentError("setting name: must match [a-z0-9_.-]+, got '" + PrintableKey(name) + "'");
+  }
+  return Get(meta_, internal::MetaKey(std::string(internal::kSettingMetaPrefix) + std::string(name)));
+}
+
+Status RocksEventLog::PutSetting(std::string_view name, std::string_view value) {
+  if (!internal::ValidFamilyName(name)) {
+    return InvalidArgumentError("setting name: must match [a-z0-9_.-]+, got '" + PrintableKey(name) + "'");
+  }
+  if (mode_ != OpenMode::kReadWrite) {
+    return FailedPreconditionError("setting '" + std::string(name) + "': the ledger at '" + path_ +
+                                   "' is open for reading only");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return internal::FromRocks(
+      db_->Put(wo, meta_, internal::MetaKey(std::string(internal::kSettingMetaPrefix) + std::string(name)),
+               rocksdb::Slice(value.data(), value.size())),
+      "writing setting '" + std::string(name) + "'");
+}
+
 Status RocksEventLog::LoadHead(bool strict) {
   JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> raw,
                              Get(meta_, internal::MetaKey(internal::kHeadMetaName)));

@@ -14,6 +14,7 @@
 // requests       'q' len:u8 requestId                             first:be64 last:be64
 // meta           'm' "format"                                     version:be32
 // meta           'm' "head"                                       seq:be64 hash:32 recordedAt:be64
+// meta           'm' "setting." name                              value (EventLog::PutSetting)
 //
 //
 // The ledger's write-side state lives in the family "ledger.state" (see state.h):
@@ -132,6 +133,8 @@ std::string RequestKey(std::string_view request_id);
 std::string MetaKey(std::string_view name);
 inline constexpr std::string_view kFormatMetaName = "format";
 inline constexpr std::string_view kHeadMetaName = "head";
+// EventLog::GetSetting/PutSetting: MetaKey(kSettingMetaPrefix + name).
+inline constexpr std::string_view kSettingMetaPrefix = "setting.";
 
 }  // namespace jobledger::internal
 

@@ -214,6 +214,8 @@ class RocksEventLog final : public EventLog {
       const std::function<Status(const std::vector<IngestTxn*>&)>& fill) override;
   Status DropFamily(FamilyId family) override;
   std::vector<std::string> FamilyNames() const override;
+  StatusOr<std::optional<std::string>> GetSetting(std::string_view name) const override;
+  Status PutSetting(std::string_view name, std::string_view value) override;
   StatusOr<std::optional<std::string>> GetRow(FamilyId family,
                                               std::string_view key) const override;
   std::unique_ptr<RowIterator> ScanRows(FamilyId family, std::string_view prefix) const override;

@@ -114,7 +114,7 @@ class BadInputTest : public ::testing::Test {
     ASSERT_TRUE(projections.ok()) << projections.status().ToString();
     projections_ = std::move(projections).value();
     reads_ =
-        std::make_unique<ReadModels>(ledger_->log(), *projections_, ValidationContext{}, &clock_);
+        std::make_unique<ReadModels>(ledger_->log(), *projections_, ledger_->context(), &clock_);
   }
 
   // Group "fleet" = {t1, t2}; job "job-1" (CONTINUOUS, fleet and t3) with t1 IN_PROGRESS.

@@ -69,7 +69,7 @@ class ConcurrencyTest : public ::testing::Test {
     ASSERT_TRUE(projections.ok()) << projections.status().ToString();
     projections_ = std::move(projections).value();
     reads_ =
-        std::make_unique<ReadModels>(ledger_->log(), *projections_, ValidationContext{}, &clock_);
+        std::make_unique<ReadModels>(ledger_->log(), *projections_, ledger_->context(), &clock_);
   }
   void TearDown() override {
     reads_.reset();

@@ -53,7 +53,7 @@ TEST(MultiProcess, SecondaryFollowsALiveWriterInAnotherProcess) {
   EventLog& log = (*secondary)->log();
   auto projections = OpenJobsProjection(log);
   ASSERT_TRUE(projections.ok()) << projections.status().ToString();
-  ReadModels reads(log, **projections, ValidationContext{});
+  ReadModels reads(log, **projections, (*secondary)->context());
 
   Head last{};
   uint64_t distinct_heads = 0;

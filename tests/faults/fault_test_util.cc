@@ -187,11 +187,8 @@ StatusOr<std::unique_ptr<LedgerStack>> LedgerStack::Open(const LedgerOptions& op
   entries.push_back({std::make_unique<JobsProjection>(), ProjectionMode::kInline});
   JOBLEDGER_ASSIGN_OR_RETURN(stack->projections,
                              ProjectionManager::Open(stack->ledger->log(), std::move(entries)));
-  ValidationContext context;
-  context.region = options.region;
-  context.account_id = options.account_id;
-  stack->reads = std::make_unique<ReadModels>(stack->ledger->log(), *stack->projections, context,
-                                              options.clock);
+  stack->reads = std::make_unique<ReadModels>(stack->ledger->log(), *stack->projections,
+                                              stack->ledger->context(), options.clock);
   return stack;
 }
 

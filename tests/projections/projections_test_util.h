@@ -55,7 +55,7 @@ class ProjectionsFixture : public LedgerFixture {
     auto opened = ProjectionManager::Open(ledger_->log(), std::move(entries));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     projections_ = std::move(opened).value();
-    reads_ = std::make_unique<ReadModels>(ledger_->log(), *projections_, ValidationContext{}, &clock_);
+    reads_ = std::make_unique<ReadModels>(ledger_->log(), *projections_, ledger_->context(), &clock_);
   }
 
   void ReopenAll(std::vector<ProjectionManager::Entry> extra = {},

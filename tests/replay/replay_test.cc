@@ -331,7 +331,7 @@ void OpenReplica(Replica* r) {
   auto pm = ProjectionManager::Open(r->ledger->log(), std::move(entries));
   ASSERT_TRUE(pm.ok()) << pm.status().ToString();
   r->projections = std::move(pm).value();
-  r->reads = std::make_unique<ReadModels>(r->ledger->log(), *r->projections, ValidationContext{}, &r->clock);
+  r->reads = std::make_unique<ReadModels>(r->ledger->log(), *r->projections, r->ledger->context(), &r->clock);
 }
 
 StatusOr<ImportResult> ImportText(Replica& r, const std::string& text) {

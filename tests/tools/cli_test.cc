@@ -532,6 +532,53 @@ TEST_F(CliTest, RejectionsExit254WithTheAwsErrorLine) {
   EXPECT_EQ(jobs["jobs"].size(), 1u) << jobs.dump(2);
 }
 
+// The ledger's region and account: given when it is created, kept with it, every ARN
+// rendered from them; another --region or --account-id is refused, the AWS CLI's
+// environment variables are not looked at.
+TEST_F(CliTest, ALedgerKeepsTheRegionItWasCreatedForAndRefusesAnother) {
+  const std::string thing = "arn:aws:iot:eu-west-1:111122223333:thing/";
+  env_vars_["AWS_REGION"] = "us-west-2";
+  env_vars_["AWS_DEFAULT_REGION"] = "us-west-2";
+  Quiet({"--region", "eu-west-1", "--account-id", "111122223333", "add-thing-to-thing-group",
+         "--thing-group-name", "fleet", "--thing-name", "t1"});
+  json created = Ok({"create-job", "--job-id", "j1", "--targets", thing + "t1", "--document", "{}"});
+  EXPECT_EQ(created.value("jobArn", ""), "arn:aws:iot:eu-west-1:111122223333:job/j1") << created.dump();
+  ExpectRejected(Cli({"create-job", "--job-id", "j2", "--targets", kThing + "t1", "--document", "{}"}),
+                 "InvalidRequestException", "CreateJob");
+  json job = Ok({"describe-job", "--job-id", "j1"});
+  EXPECT_EQ(job["job"].value("jobArn", ""), "arn:aws:iot:eu-west-1:111122223333:job/j1") << job.dump();
+  json execs = Ok({"--region", "eu-west-1", "list-job-executions-for-job", "--job-id", "j1"});
+  ASSERT_EQ(execs["executionSummaries"].size(), 1u) << execs.dump();
+  EXPECT_EQ(execs["executionSummaries"][0].value("thingArn", ""), thing + "t1") << execs.dump();
+
+  const uint64_t head = Head();
+  for (const Args& args : std::vector<Args>{{"--region", "us-east-1", "describe-job", "--job-id", "j1"},
+                                            {"--region", "us-east-1", "update-job", "--job-id", "j1",
+                                             "--description", "x"},
+                                            {"--account-id", "123456789012", "list-jobs"},
+                                            {"--region", "us-east-1", "verify"}}) {
+    Outcome r = Cli(args);
+    EXPECT_EQ(r.exit, 255) << r.What();
+    EXPECT_TRUE(r.out.empty()) << r.What();
+    EXPECT_TRUE(Contains(r.err, "was created for")) << r.What();
+    EXPECT_TRUE(Contains(r.err, "leave it out to use the ledger's")) << r.What();
+  }
+  Outcome bad = Cli({"--region", "EU", "list-jobs"});
+  EXPECT_EQ(bad.exit, 252) << bad.What();
+  EXPECT_TRUE(Contains(bad.err, "region: must match [a-z0-9-]{1,64}")) << bad.What();
+  EXPECT_EQ(Head(), head) << "a refused command appended";
+
+  // Its export imports into a ledger of the same region, not into a default one.
+  const std::string file = scratch_.path() + "/eu.jsonl";
+  Quiet({"export", "--out", file});
+  Outcome other = Cli({"--db", scratch_.path() + "/us", "import", "--file", file});
+  EXPECT_NE(other.exit, 0) << other.What();
+  EXPECT_TRUE(Contains(other.err, "region must be 'us-east-1' (not 'eu-west-1')")) << other.What();
+  Outcome same = Cli({"--db", scratch_.path() + "/eu", "--region", "eu-west-1", "--account-id", "111122223333",
+                      "import", "--file", file});
+  EXPECT_EQ(same.exit, 0) << same.What();
+}
+
 TEST_F(CliTest, MissingLedgerOnAReadExits255NamingTheFolder) {
   const std::string missing = scratch_.path() + "/no-such-ledger";
   for (const Args& args : std::vector<Args>{{"describe-job", "--job-id", "a"},

@@ -1,0 +1,39 @@
+// The job configurations (presigned URL, rollout, abort, timeout) as the service
+// model's JSON: one mapping each way, used by the read models' renderer
+// (projections/json.h), the export (replay/event_json.h) and the command line, so the
+// three cannot disagree. Private to the project (not installed): it speaks
+// nlohmann::ordered_json.
+//
+// ToJson: the model's member names; optional members absent when unset (roleArn too
+// when empty: the ledger stores "no role" as an empty string).
+// FromJson: strict. Every member must be one of the structure's, of the model's type
+// (integers within their range), and every member the model requires must be there;
+// otherwise kInvalidArgument naming `path`.member and the rule (the first problem
+// only). Values are not judged here: ledger/validation.h does that for commands and
+// imports alike.
+
+#ifndef JOBLEDGER_PROJECTIONS_CONFIG_JSON_H_
+#define JOBLEDGER_PROJECTIONS_CONFIG_JSON_H_
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "ledger/event.h"
+#include "ledger/status.h"
+
+namespace jobledger {
+
+nlohmann::ordered_json ToJson(const PresignedUrlConfig& config);
+nlohmann::ordered_json ToJson(const RolloutConfig& config);
+nlohmann::ordered_json ToJson(const AbortConfig& config);
+nlohmann::ordered_json ToJson(const TimeoutConfig& config);
+
+// T is one of the four configurations. `path` names the object in messages
+// ("jobExecutionsRolloutConfig", "line 3: body.abortConfig").
+template <typename T>
+StatusOr<T> FromJson(const nlohmann::ordered_json& json, const std::string& path);
+
+}  // namespace jobledger
+
+#endif  // JOBLEDGER_PROJECTIONS_CONFIG_JSON_H_

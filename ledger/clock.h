@@ -9,6 +9,9 @@
 
 namespace jobledger {
 
+inline constexpr int64_t kMicrosPerSecond = 1'000'000;
+inline constexpr int64_t kMicrosPerMinute = 60 * kMicrosPerSecond;
+
 // Microseconds since the Unix epoch (UTC). Implementations must be thread-safe.
 class Clock {
  public:

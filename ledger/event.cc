@@ -15,7 +15,7 @@ int HexValue(char c) {
   return -1;
 }
 
-constexpr std::array<std::string_view, 9> kExecutionStatusNames = {
+constexpr std::array<std::string_view, kExecutionStatusCount> kExecutionStatusNames = {
     "NONE",    "QUEUED",    "IN_PROGRESS", "SUCCEEDED", "FAILED",
     "TIMED_OUT", "REJECTED", "REMOVED",     "CANCELED"};
 

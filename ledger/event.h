@@ -10,6 +10,7 @@
 #define JOBLEDGER_LEDGER_EVENT_H_
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -37,6 +38,10 @@ enum class ExecutionStatus : uint8_t {
   kRemoved,
   kCanceled,
 };
+// How many ExecutionStatus values there are (kNone included).
+inline constexpr size_t kExecutionStatusCount = static_cast<size_t>(ExecutionStatus::kCanceled) + 1;
+// Executions of a job by status, indexed by ExecutionStatus.
+using ExecutionCounts = std::array<int64_t, kExecutionStatusCount>;
 // "QUEUED", "IN_PROGRESS", ...; "NONE" for kNone.
 std::string_view ExecutionStatusName(ExecutionStatus status);
 std::optional<ExecutionStatus> ParseExecutionStatus(std::string_view name);

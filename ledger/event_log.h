@@ -256,6 +256,13 @@ enum class VerifyProblem {
 };
 std::string_view VerifyProblemName(VerifyProblem problem);
 
+// Long work over the log (verify, export, a rebuild) reports progress every this many
+// events.
+inline constexpr uint64_t kProgressEveryEvents = 4096;
+// A fold of the log into a family outside appends (the ledger's state, a projection
+// catching up) writes the rows of this many events per batch.
+inline constexpr uint64_t kFoldBatchEvents = 4096;
+
 struct VerifyOptions {
   uint64_t from = 1;            // first sequence to check
   uint64_t to = kMaxSequence;   // last sequence to check (clamped to the head)

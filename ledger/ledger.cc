@@ -26,8 +26,6 @@ using internal::ExecutionId;
 using internal::JobState;
 using internal::StateStore;
 
-// Events folded per batch when the state is rebuilt or checked from the log.
-constexpr uint64_t kFoldChunk = 4096;
 // Events per append when AdvanceTo works through a large backlog.
 constexpr size_t kAdvanceChunk = 10000;
 
@@ -87,7 +85,7 @@ class LedgerImpl final : public Ledger {
     const uint64_t head = log_->head().sequence;
     uint64_t next = 1;
     while (next <= head) {
-      const uint64_t last = std::min(head, next + kFoldChunk - 1);
+      const uint64_t last = std::min(head, next + kFoldBatchEvents - 1);
       JOBLEDGER_RETURN_IF_ERROR(log_->WriteRows(
           [&](RowTxn& txn) -> Status {
             StateStore store(&txn, family);
@@ -729,16 +727,8 @@ StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options, std
   if (options.account_id.has_value()) {
     JOBLEDGER_RETURN_IF_ERROR(CheckAccount(*options.account_id, "accountId"));
   }
-  EventLogOptions log_options;
-  log_options.clock = options.clock;
-  log_options.sync = options.sync;
-  log_options.secondary_path = options.secondary_path;
-  log_options.append_queue_capacity = options.append_queue_capacity;
-  log_options.max_group_size = options.max_group_size;
-  log_options.env = options.env;
-  log_options.maintenance = options.maintenance;
   JOBLEDGER_ASSIGN_OR_RETURN(std::unique_ptr<EventLog> log,
-                             EventLog::Open(log_options, path, options.mode));
+                             EventLog::Open(static_cast<const EventLogOptions&>(options), path, options.mode));
   ValidationContext context;
   context.limits = options.limits;
   JOBLEDGER_ASSIGN_OR_RETURN(context.region, ResolveSetting(*log, kRegionSetting, "region", options.region,

@@ -50,7 +50,11 @@
 
 namespace jobledger {
 
-struct LedgerOptions {
+// The log's options (clock, sync, queue and group sizes, env, secondary path,
+// maintenance: see EventLogOptions) and the ledger's own. An EventLogOptions by
+// inheritance, as RocksDB's Options is a DBOptions: one declaration of each field,
+// passed to the log as it is.
+struct LedgerOptions : EventLogOptions {
   // ARNs are arn:aws:iot:<region>:<account>:... Targets of another region or account
   // are rejected. The ledger keeps both with its log: the read-write open that creates
   // it stores these (unset: "us-east-1", "123456789012"; a ledger made before it kept
@@ -60,30 +64,11 @@ struct LedgerOptions {
   std::optional<std::string> region;
   std::optional<std::string> account_id;
 
-  // Stamps every event. Not owned; must outlive the ledger. Default: nullptr, the
-  // system clock.
-  const Clock* clock = nullptr;
-
-  // Appends wait for the WAL to reach stable storage. Default: true.
-  bool sync = true;
-
   // Default: kReadWrite. kReadOnly and kSecondary ledgers answer reads only.
   OpenMode mode = OpenMode::kReadWrite;
-  // kSecondary only; see EventLogOptions::secondary_path. Default: "".
-  std::string secondary_path;
 
   // Default: see LedgerLimits.
   LedgerLimits limits;
-
-  // The RocksDB Env; see EventLogOptions::env. Default: nullptr.
-  rocksdb::Env* env = nullptr;
-
-  // The writer's queue and group size; see EventLogOptions. Defaults: 4096 and 256.
-  size_t append_queue_capacity = 4096;
-  size_t max_group_size = 256;
-
-  // Flushes and compactions at open and close; see MaintenanceOptions.
-  MaintenanceOptions maintenance;
 };
 
 // The write-side state of a job, as the decide step sees it.
@@ -100,7 +85,7 @@ struct JobStateView {
   int64_t last_updated_at_micros = 0;
   std::optional<int64_t> completed_at_micros;
   // Executions of the job by status, indexed by ExecutionStatus.
-  std::array<int64_t, 9> counts{};
+  ExecutionCounts counts{};
   uint64_t rollout_pending = 0;  // planned things not yet queued
   int32_t rollout_rate_per_minute = 0;
   // A fan-out queued in chunks (LedgerLimits::fan_out_chunk) has more to queue.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "ledger/clock.h"
 #include "ledger/validation.h"
 #include "projections/internal/records.h"
 
@@ -10,8 +11,6 @@ namespace jobledger {
 namespace {
 
 using namespace projections_internal;  // NOLINT: the row vocabulary of this fold
-
-constexpr int64_t kMicrosPerMinute = 60'000'000;
 
 size_t Idx(ExecutionStatus s) { return static_cast<size_t>(s); }
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ledger/clock.h"
 #include "projections/config_json.h"
 
 namespace jobledger {
@@ -17,7 +18,7 @@ Json DetailsJson(const DetailsMap& details) {
   return out;
 }
 
-int64_t DeviceTime(int64_t micros) { return micros / 1'000'000; }
+int64_t DeviceTime(int64_t micros) { return micros / kMicrosPerSecond; }
 
 Json SummaryJson(const JobExecutionSummary& s) {
   Json j;

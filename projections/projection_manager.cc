@@ -15,9 +15,6 @@ namespace {
 
 constexpr std::string_view kRegistryFamily = "projections";
 constexpr std::string_view kCheckpointKey{"\0checkpoint", 11};
-// Events per write when folding outside the append lock.
-constexpr uint64_t kChunk = 4096;
-
 std::string FamilyPrefix(std::string_view name) { return "proj." + std::string(name) + "."; }
 
 std::string FamilyName(std::string_view name, uint32_t version, uint64_t n) {
@@ -569,7 +566,7 @@ Status ProjectionManager::CatchUp(std::string_view name) {
   JOBLEDGER_ASSIGN_OR_RETURN(FamilyId family, ActiveFamily(name));
   JOBLEDGER_ASSIGN_OR_RETURN(uint64_t checkpoint, ReadCheckpoint(log_, family, name));
   while (checkpoint < log_.head().sequence) {
-    const uint64_t to = std::min(log_.head().sequence, checkpoint + kChunk);
+    const uint64_t to = std::min(log_.head().sequence, checkpoint + kFoldBatchEvents);
     JOBLEDGER_RETURN_IF_ERROR(log_.WriteRows(
         [&](RowTxn& txn) { return FoldRange(*slot, family, checkpoint + 1, to, txn); }));
     checkpoint = to;
@@ -637,7 +634,7 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
   // writes the new family until it is caught up).
   std::vector<ProjectionMemo> memos(FoldPartitions(*slot, options));
   uint64_t checkpoint = 0;
-  while (log_.head().sequence - checkpoint > kChunk) {
+  while (log_.head().sequence - checkpoint > kFoldBatchEvents) {
     StatusOr<uint64_t> to = IngestFold(*slot, family, checkpoint, log_.head().sequence,
                                        options.memory_budget_bytes, memos);
     if (!to.ok()) return abandon(to.status());
@@ -741,7 +738,7 @@ StatusOr<DriftReport> ProjectionManager::CheckDrift(std::string_view name) {
   Status s;
   std::vector<ProjectionMemo> memos(FoldPartitions(*slot, RebuildOptions()));
   // The same fold as a rebuild's: in memory, ingested as table files.
-  while (s.ok() && log_.head().sequence - checkpoint > kChunk) {
+  while (s.ok() && log_.head().sequence - checkpoint > kFoldBatchEvents) {
     StatusOr<uint64_t> to = IngestFold(*slot, scratch, checkpoint, log_.head().sequence,
                                        RebuildOptions().memory_budget_bytes, memos);
     s = to.status();

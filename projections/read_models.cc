@@ -4,6 +4,7 @@
 #include <cctype>
 #include <limits>
 
+#include "ledger/clock.h"
 #include "ledger/validation.h"
 #include "projections/internal/records.h"
 #include "projections/jobs_projection.h"
@@ -408,7 +409,7 @@ StatusOr<JobExecution> ReadModels::DescribeJobExecution(std::string_view job_id,
       if (__builtin_sub_overflow(*found->deadline(), p.now, &left)) {
         left = p.now < 0 ? std::numeric_limits<int64_t>::max() : 0;
       }
-      out.approximate_seconds_before_timed_out = std::max<int64_t>(0, left / 1'000'000);
+      out.approximate_seconds_before_timed_out = std::max<int64_t>(0, left / kMicrosPerSecond);
     }
     return out;
   });

@@ -344,7 +344,7 @@ StatusOr<uint64_t> Export(const EventLog& log, uint64_t from, uint64_t to, std::
     out << EventToJsonLine(cursor->event(), cursor->hash()) << '\n';
     if (!out) return UnavailableError("export: writing failed after " + std::to_string(n) + " events");
     ++n;
-    if (progress && n % 4096 == 0) progress(n, total);
+    if (progress && n % kProgressEveryEvents == 0) progress(n, total);
   }
   JOBLEDGER_RETURN_IF_ERROR(cursor->status());
   if (n != total) {

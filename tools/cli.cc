@@ -250,7 +250,7 @@ std::optional<int64_t> ParseTime(const std::string& text) {
         int64_t seconds = std::stoll(whole);
         int64_t micros = std::stoll(frac);
         int64_t scaled = 0;
-        if (__builtin_mul_overflow(seconds, int64_t{1'000'000}, &scaled)) return std::nullopt;
+        if (__builtin_mul_overflow(seconds, kMicrosPerSecond, &scaled)) return std::nullopt;
         int64_t out = 0;
         if (__builtin_add_overflow(scaled, (seconds < 0 || whole[0] == '-' ? -micros : micros), &out)) {
           return std::nullopt;
@@ -310,11 +310,11 @@ std::optional<int64_t> ParseTime(const std::string& text) {
     return std::nullopt;
   }
   const int64_t epoch = static_cast<int64_t>(local) - offset;
-  return epoch * 1'000'000 + micros;
+  return epoch * kMicrosPerSecond + micros;
 }
 
 std::string FormatTime(int64_t micros) {
-  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::time_t seconds = static_cast<std::time_t>(micros / kMicrosPerSecond);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
   char buf[64];

@@ -104,6 +104,16 @@ class Context {
   uint64_t advanced_ = 0;
 };
 
+// Returns from the enclosing command with the exit status of `expr`'s failure, as
+// Context::Report gives it: the AWS error line naming `operation` for a rejection,
+// 252 for bad input, 255 otherwise. `operation` is "" for the ledger's own commands
+// (verify, export, ...), which the AWS rules never reject.
+#define JL_TRY(ctx, operation, expr)                        \
+  do {                                                      \
+    ::jobledger::Status jl_s_ = (expr);                     \
+    if (!jl_s_.ok()) return (ctx).Report(jl_s_, operation); \
+  } while (0)
+
 // Parses RFC 3339 ("2026-11-27T10:00:00Z", fractional seconds, any offset) or epoch
 // seconds ("1764237600.5") into microseconds.
 std::optional<int64_t> ParseTime(const std::string& text);

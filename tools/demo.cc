@@ -16,7 +16,6 @@
 namespace jobledger::cli {
 namespace {
 
-constexpr int64_t kMinute = 60'000'000;
 constexpr int64_t kStart = 1795000000000000;  // 2026-11-18T...: a fixed, simulated start
 
 struct Demo {
@@ -61,8 +60,8 @@ struct Demo {
 
   // One simulated minute: time-driven work, then every device with pending work acts.
   Status Minute() {
-    ctx.Progress("demo", ++minutes_played, kMinutesTotal);
-    clock.Advance(kMinute);
+    ctx.Progress("demo", ++minutes_played, kMicrosPerMinutesTotal);
+    clock.Advance(kMicrosPerMinute);
     JOBLEDGER_RETURN_IF_ERROR(ledger->AdvanceTo(clock.NowMicros()).status());
     for (const auto& [thing, how] : behaviour) {
       if (rng() % 3 != 0) continue;  // devices are not all busy every minute
@@ -176,7 +175,7 @@ struct Demo {
   }
 
   int64_t mid_rollout_ = 0;
-  static constexpr uint64_t kMinutesTotal = 64;  // the minutes Play() simulates
+  static constexpr uint64_t kMicrosPerMinutesTotal = 64;  // the minutes Play() simulates
   uint64_t minutes_played = 0;
 };
 

@@ -84,11 +84,6 @@ struct Flags {
   int64_t step_timeout = kNotGiven;
 };
 
-#define JL_TRY(ctx, operation, expr)                               \
-  do {                                                             \
-    ::jobledger::Status jl_s_ = (expr);                            \
-    if (!jl_s_.ok()) return (ctx).Report(jl_s_, operation);        \
-  } while (0)
 
 template <typename T>
 bool Take(Context& ctx, int* exit, StatusOr<T> parsed, std::optional<T>* into) {
@@ -127,7 +122,7 @@ bool TakeConfigs(Context& ctx, const Flags& a, int* exit, Request* r) {
 }
 
 std::string LocalTime(int64_t micros) {
-  std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::time_t seconds = static_cast<std::time_t>(micros / kMicrosPerSecond);
   std::tm tm{};
   localtime_r(&seconds, &tm);
   char buf[64];

@@ -122,14 +122,6 @@ Json StorageJson(const StorageStats& s) {
   return j;
 }
 
-#define JL_OPEN(ctx, expr)                                      \
-  do {                                                          \
-    ::jobledger::Status jl_s_ = (expr);                         \
-    if (jl_s_.code() == ::jobledger::StatusCode::kInvalidArgument)  \
-      return (ctx).Usage(jl_s_.message()); /* a bad flag */      \
-    if (!jl_s_.ok()) return (ctx).Fail(jl_s_.message());        \
-  } while (0)
-
 }  // namespace
 
 void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action) {
@@ -145,7 +137,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
                     "jobledger advance --now 2026-11-27T12:30:00Z");
   c->callback([&ctx, action] {
     *action = [&ctx]() -> int {
-      JL_OPEN(ctx, ctx.OpenWriter());  // opening a writer advances to --now
+      JL_TRY(ctx, "", ctx.OpenWriter());  // opening a writer advances to --now
       Json j;
       j["appended"] = ctx.advanced();
       j["headSequence"] = ctx.ledger().log().head().sequence;
@@ -170,7 +162,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       const Flags& a = *flags;
-      JL_OPEN(ctx, ctx.OpenReader());
+      JL_TRY(ctx, "", ctx.OpenReader());
       Auditor auditor(ctx.ledger().log(), ctx.reads());
       StatusOr<std::vector<AuditEntry>> entries = InvalidArgumentError("");
       if (a.why) {
@@ -207,7 +199,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
       const Flags& a = *flags;
-      JL_OPEN(ctx, ctx.OpenReader());
+      JL_TRY(ctx, "", ctx.OpenReader());
       StatusOr<ReadPoint> from = PointOf(ctx, a.from, a.from_seq, "from");
       StatusOr<ReadPoint> to = PointOf(ctx, a.to, a.to_seq, "to");
       if (!from.ok()) return ctx.Usage(from.status().message());
@@ -238,7 +230,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
         if (!d.ok()) return ctx.Usage(d.status().message());
         options.digest = *d;
       }
-      JL_OPEN(ctx, ctx.OpenReader());
+      JL_TRY(ctx, "", ctx.OpenReader());
       options.progress = [&ctx](uint64_t done, uint64_t total) { ctx.Progress("verify", done, total); };
       StatusOr<VerifyReport> report = VerifyLedger(ctx.ledger().log(), &ctx.ledger(), &ctx.projections(), options);
       ctx.EndProgress();
@@ -268,7 +260,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
   c->add_option("--out", f.out_file);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
-      JL_OPEN(ctx, ctx.OpenReader());
+      JL_TRY(ctx, "", ctx.OpenReader());
       const std::string text = DigestJson(ctx.ledger().log().digest());
       if (flags->out_file.empty()) {
         ctx.out() << text << "\n";
@@ -287,7 +279,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
   c->add_flag("--compare", f.compare);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
-      JL_OPEN(ctx, ctx.OpenWriter(Context::Advance::kNever));  // maintenance never appends
+      JL_TRY(ctx, "", ctx.OpenWriter(Context::Advance::kNever));  // maintenance never appends
       RebuildOptions options;
       options.compare = flags->compare;
       options.progress = [&ctx](const RebuildProgress& p) { ctx.Progress("rebuild " + p.projection, p.events_done, p.events_total); };
@@ -315,7 +307,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
   c->add_option("--out", f.out_file);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
-      JL_OPEN(ctx, ctx.OpenReader());
+      JL_TRY(ctx, "", ctx.OpenReader());
       const uint64_t from = flags->from_seq > 0 ? static_cast<uint64_t>(flags->from_seq) : 1;
       const uint64_t to = flags->to_seq >= 0 ? static_cast<uint64_t>(flags->to_seq) : kMaxSequence;
       auto progress = [&ctx](uint64_t done, uint64_t total) { ctx.Progress("export", done, total); };
@@ -340,7 +332,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
     *action = [&ctx, flags]() -> int {
       std::ifstream in(flags->file);
       if (!in) return ctx.Usage("--file: cannot read '" + flags->file + "'");
-      JL_OPEN(ctx, ctx.OpenWriter(Context::Advance::kNever));  // exactly the imported events
+      JL_TRY(ctx, "", ctx.OpenWriter(Context::Advance::kNever));  // exactly the imported events
       StatusOr<ImportResult> r = Import(ctx.ledger(), in, [&ctx](uint64_t done, uint64_t total) {
         ctx.Progress("import", done, total);
       });
@@ -358,7 +350,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
   c = cmd("stats", "Events, head, sizes, projections and time range of a ledger.", "jobledger stats");
   c->callback([&ctx, action] {
     *action = [&ctx]() -> int {
-      JL_OPEN(ctx, ctx.OpenReader());
+      JL_TRY(ctx, "", ctx.OpenReader());
       const EventLog& log = ctx.ledger().log();
       const Head head = log.head();
       Json j;
@@ -392,7 +384,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
           "jobledger compact");
   c->callback([&ctx, action] {
     *action = [&ctx]() -> int {
-      JL_OPEN(ctx, ctx.OpenWriter(Context::Advance::kNever));  // maintenance never appends
+      JL_TRY(ctx, "", ctx.OpenWriter(Context::Advance::kNever));  // maintenance never appends
       EventLog& log = ctx.ledger().log();
       StatusOr<StorageStats> before = log.storage_stats();
       if (!before.ok()) return ctx.Fail(before.status().message());
@@ -421,7 +413,7 @@ void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action
   c->add_flag("--follow", f.follow);
   c->callback([&ctx, action, flags] {
     *action = [&ctx, flags]() -> int {
-      JL_OPEN(ctx, ctx.OpenReader());
+      JL_TRY(ctx, "", ctx.OpenReader());
       EventLog& log = ctx.ledger().log();
       uint64_t next = flags->from_seq > 0 ? static_cast<uint64_t>(flags->from_seq)
                                           : (log.head().sequence > 10 ? log.head().sequence - 9 : 1);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <set>
 
+#include "ledger/clock.h"
 #include "ledger/internal/fold.h"
 #include "ledger/internal/stages.h"
 
@@ -478,7 +479,7 @@ StatusOr<DeviceJobExecution> Decider::DeviceView(const ExecutionId& id, const Ex
   out.last_updated_at_micros = exec.last_updated_at;
   if (exec.status == ExecutionStatus::kInProgress && exec.deadline()) {
     out.approximate_seconds_before_timed_out =
-        std::max<int64_t>(0, (*exec.deadline() - txn_.now_micros()) / 1'000'000);
+        std::max<int64_t>(0, (*exec.deadline() - txn_.now_micros()) / kMicrosPerSecond);
   }
   out.version_number = exec.version;
   out.execution_number = id.execution_number;

@@ -182,7 +182,7 @@ StatusOr<std::vector<uint64_t>> RocksEventLog::StreamSequences(StreamKind kind,
                                                                uint64_t from, uint64_t to,
                                                                size_t limit) const {
   std::vector<uint64_t> out;
-  if (id.empty() || id.size() > 255 || limit == 0 || from > to) return out;
+  if (id.empty() || id.size() > internal::kMaxKeyIdBytes || limit == 0 || from > to) return out;
   auto* cf = kind == StreamKind::kJob ? job_stream_ : thing_stream_;
   const std::string prefix = internal::StreamPrefix(StreamPrefixOf(kind), id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));
@@ -214,7 +214,7 @@ StatusOr<std::vector<Event>> RocksEventLog::ReadStream(StreamKind kind, std::str
 
 StatusOr<uint64_t> RocksEventLog::LastInStream(StreamKind kind, std::string_view id,
                                                uint64_t at) const {
-  if (id.empty() || id.size() > 255 || at == 0) return uint64_t{0};
+  if (id.empty() || id.size() > internal::kMaxKeyIdBytes || at == 0) return uint64_t{0};
   auto* cf = kind == StreamKind::kJob ? job_stream_ : thing_stream_;
   const std::string prefix = internal::StreamPrefix(StreamPrefixOf(kind), id);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cf));

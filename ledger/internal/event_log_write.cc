@@ -53,13 +53,13 @@ Status ValidateNewEvent(const NewEvent& e, const std::string& where) {
   std::visit(
       [&](const auto& b) {
         if constexpr (requires { b.job_id; }) {
-          if (b.job_id.empty() || b.job_id.size() > 255) {
-            field_status = InvalidArgumentError(where + ".jobId: must be 1..255 bytes");
+          if (b.job_id.empty() || b.job_id.size() > internal::kMaxKeyIdBytes) {
+            field_status = InvalidArgumentError(where + ".jobId: must be 1.." + std::to_string(internal::kMaxKeyIdBytes) + " bytes");
           }
         }
         if constexpr (requires { b.thing_name; }) {
-          if (field_status.ok() && (b.thing_name.empty() || b.thing_name.size() > 255)) {
-            field_status = InvalidArgumentError(where + ".thingName: must be 1..255 bytes");
+          if (field_status.ok() && (b.thing_name.empty() || b.thing_name.size() > internal::kMaxKeyIdBytes)) {
+            field_status = InvalidArgumentError(where + ".thingName: must be 1.." + std::to_string(internal::kMaxKeyIdBytes) + " bytes");
           }
         }
       },
@@ -89,8 +89,8 @@ Status ValidateRequest(const AppendRequest& request) {
   }
   for (size_t i = 0; i < request.expected.size(); ++i) {
     const std::string& id = request.expected[i].job_id;
-    if (id.empty() || id.size() > 255) {
-      return InvalidArgumentError("expected[" + std::to_string(i) + "].jobId: must be 1..255 bytes");
+    if (id.empty() || id.size() > internal::kMaxKeyIdBytes) {
+      return InvalidArgumentError("expected[" + std::to_string(i) + "].jobId: must be 1.." + std::to_string(internal::kMaxKeyIdBytes) + " bytes");
     }
   }
   return Status();
@@ -454,7 +454,7 @@ StatusOr<AppendResult> RocksEventLog::Append(const AppendOptions& options, const
                       waiter.result.emplace(std::move(r));
                       waiter.cv.notify_one();
                     }},
-      Admission::kBlock)
+      WhenFull::kBlock)
       .IgnoreError();  // only kRefuse fails
   std::unique_lock<std::mutex> lock(waiter.mu);
   waiter.cv.wait(lock, [&] { return waiter.result.has_value(); });
@@ -467,14 +467,14 @@ void RocksEventLog::AppendAsync(AppendOptions options, DecideFn decide, AppendCa
     if (done) done(std::move(s));
     return;
   }
-  Enqueue(PendingAppend{std::move(options), std::move(decide), std::move(done)}, Admission::kQueue)
+  Enqueue(PendingAppend{std::move(options), std::move(decide), std::move(done)}, WhenFull::kQueue)
       .IgnoreError();  // only kRefuse fails
 }
 
 Status RocksEventLog::TryAppendAsync(AppendOptions options, DecideFn decide, AppendCallback done) {
   JOBLEDGER_RETURN_IF_ERROR(CheckAppendable(options));
   return Enqueue(PendingAppend{std::move(options), std::move(decide), std::move(done)},
-                 Admission::kRefuse);
+                 WhenFull::kRefuse);
 }
 
 size_t RocksEventLog::queued_appends() const {
@@ -482,18 +482,18 @@ size_t RocksEventLog::queued_appends() const {
   return queue_.size();
 }
 
-Status RocksEventLog::Enqueue(PendingAppend append, Admission admission) {
+Status RocksEventLog::Enqueue(PendingAppend append, WhenFull when_full) {
   {
     MutexLock lock(&queue_mu_);
     if (queue_.size() >= queue_capacity_) {
-      if (admission == Admission::kRefuse) {
+      if (when_full == WhenFull::kRefuse) {
         return ResourceExhaustedError("append queue of ledger '" + path_ + "' is full (" +
                                       std::to_string(queue_capacity_) +
                                       " appends waiting); retry later");
       }
       // A blocking caller waits for room; an asynchronous one waits in line (its
       // completion comes later; its memory is its own operation).
-      if (admission == Admission::kBlock) {
+      if (when_full == WhenFull::kBlock) {
         space_cv_.wait(queue_mu_, [&]() JOBLEDGER_REQUIRES(queue_mu_) {
           return queue_.size() < queue_capacity_;
         });

@@ -10,13 +10,12 @@
 #include <string>
 #include <string_view>
 
+#include "ledger/clock.h"
 #include "ledger/event.h"
 #include "ledger/internal/state.h"
 #include "ledger/status.h"
 
 namespace jobledger::internal {
-
-inline constexpr int64_t kMicrosPerMinute = 60'000'000;
 
 // Applies `event` to the state. kDataLoss naming the sequence when the event does not
 // fit the state (an execution that does not exist, a `from` that is not its status):

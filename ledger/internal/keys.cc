@@ -36,7 +36,7 @@ std::optional<uint64_t> ParseEventKey(std::string_view key) {
 }
 
 std::string StreamPrefix(KeyPrefix prefix, std::string_view id) {
-  assert(!id.empty() && id.size() <= 255);
+  assert(!id.empty() && id.size() <= kMaxKeyIdBytes);
   std::string key(1, static_cast<char>(prefix));
   key.push_back(static_cast<char>(static_cast<uint8_t>(id.size())));
   key.append(id);
@@ -57,7 +57,7 @@ std::optional<uint64_t> ParseStreamKeySequence(std::string_view key) {
 }
 
 void PutId(std::string* key, std::string_view id) {
-  assert(!id.empty() && id.size() <= 255);
+  assert(!id.empty() && id.size() <= kMaxKeyIdBytes);
   key->push_back(static_cast<char>(static_cast<uint8_t>(id.size())));
   key->append(id);
 }

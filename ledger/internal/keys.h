@@ -130,6 +130,9 @@ std::optional<TimeKeyParts> ParseTimeKey(std::string_view key);
 
 std::string RequestKey(std::string_view request_id);
 
+// The longest id a key holds (its length is one byte).
+inline constexpr size_t kMaxKeyIdBytes = 255;
+
 std::string MetaKey(std::string_view name);
 inline constexpr std::string_view kFormatMetaName = "format";
 inline constexpr std::string_view kHeadMetaName = "head";

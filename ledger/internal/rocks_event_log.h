@@ -45,7 +45,6 @@
 namespace jobledger::internal {
 
 inline constexpr size_t kHashBytes = sizeof(Hash);
-inline constexpr uint64_t kProgressEvery = 4096;
 inline constexpr size_t kBlockCacheBytes = size_t{128} << 20;
 // A cursor over at least this many events bypasses the block cache and reads ahead.
 inline constexpr uint64_t kBulkScanEvents = 65536;
@@ -320,11 +319,13 @@ class RocksEventLog final : public EventLog {
   uint64_t SmallFileBytes() const { return cf_options_.target_file_size_base / 4; }
 
   // ---- the writer (group commit) ----
-  enum class Admission { kBlock, kQueue, kRefuse };
+  // What an append does when the queue is full (Ledger::Admission is the choice the
+  // ledger's callers make; a blocking Append is a third case, so this stays private).
+  enum class WhenFull { kBlock, kQueue, kRefuse };
   Status CheckAppendable(const AppendOptions& options) const;
   // Queues an append and makes sure the writer drains the queue. kRefuse: fails with
   // kResourceExhausted when full; kBlock: waits for room; kQueue: waits in line.
-  Status Enqueue(PendingAppend append, Admission admission);
+  Status Enqueue(PendingAppend append, WhenFull when_full);
   // On the writer thread: takes groups off the queue until it is empty.
   void Drain();
   // Decides and writes one group under the append lock; one result per append.

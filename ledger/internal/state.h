@@ -22,8 +22,7 @@ namespace jobledger::internal {
 
 inline constexpr std::string_view kStateFamily = "ledger.state";
 
-// Executions of a job by status, indexed by ExecutionStatus.
-using StatusCounts = std::array<int64_t, 9>;
+using StatusCounts = ExecutionCounts;
 
 struct JobState {
   uint64_t incarnation = 0;  // sequence of the JobCreated event

@@ -118,7 +118,7 @@ ChainFinding RocksEventLog::VerifyChainRange(uint64_t from, uint64_t to,
                          SeqStr(seq - 1));
     }
     prev = hash;
-    if (++since_report == kProgressEvery) {
+    if (++since_report == kProgressEveryEvents) {
       const uint64_t done = checked->fetch_add(since_report, std::memory_order_relaxed) + since_report;
       since_report = 0;
       if (progress) progress(done, total);

@@ -66,7 +66,7 @@ struct JobRecord {
 };
 
 struct JobCounters {
-  std::array<int64_t, 9> counts{};  // by ExecutionStatus
+  ExecutionCounts counts{};  // by ExecutionStatus
   // Targets with planned things not queued yet, and how many: processingTargets.
   std::vector<std::pair<std::string, int64_t>> remaining;
 };

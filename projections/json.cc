@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ledger/clock.h"
-#include "projections/config_json.h"
+#include "projections/json_mapping.h"
 
 namespace jobledger {
 namespace {
@@ -53,7 +53,7 @@ std::string RenderJobReference(const JobReference& ref, int indent) {
   return Dump(j, indent);
 }
 
-std::string RenderDescribeJob(const Job& job, int indent) {
+Json ToJson(const Job& job) {
   Json j;
   j["jobArn"] = job.job_arn;
   j["jobId"] = job.job_id;
@@ -85,8 +85,10 @@ std::string RenderDescribeJob(const Job& job, int indent) {
   details["numberOfTimedOutThings"] = d.number_of_timed_out_things;
   j["jobProcessDetails"] = details;
   if (job.timeout_config) j["timeoutConfig"] = ToJson(*job.timeout_config);
-  return Dump(Json{{"job", j}}, indent);
+  return j;
 }
+
+std::string RenderDescribeJob(const Job& job, int indent) { return Dump(Json{{"job", ToJson(job)}}, indent); }
 
 std::string RenderGetJobDocument(const std::string& document, int indent) {
   return Dump(Json{{"document", document}}, indent);
@@ -111,7 +113,7 @@ std::string RenderListJobs(const ListJobsResult& result, int indent) {
   return Dump(out, indent);
 }
 
-std::string RenderDescribeJobExecution(const JobExecution& e, int indent) {
+Json ToJson(const JobExecution& e) {
   Json j;
   j["jobId"] = e.job_id;
   j["status"] = ExecutionStatusName(e.status);
@@ -126,7 +128,11 @@ std::string RenderDescribeJobExecution(const JobExecution& e, int indent) {
   if (e.approximate_seconds_before_timed_out) {
     j["approximateSecondsBeforeTimedOut"] = *e.approximate_seconds_before_timed_out;
   }
-  return Dump(Json{{"execution", j}}, indent);
+  return j;
+}
+
+std::string RenderDescribeJobExecution(const JobExecution& e, int indent) {
+  return Dump(Json{{"execution", ToJson(e)}}, indent);
 }
 
 std::string RenderListJobExecutionsForJob(const ListJobExecutionsForJobResult& result, int indent) {

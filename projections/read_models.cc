@@ -459,7 +459,7 @@ StatusOr<ListJobExecutionsForJobResult> ReadModels::ListJobExecutionsForJob(
           break;
         }
         out.execution_summaries.push_back(
-            JobExecutionSummaryForJob{ThingArn(context_, thing), SummarizeExec(*e, number)});
+            JobExecutionSummaryForJob{ThingArn(context_, thing), SummarizeExec(*e, number), thing});
         last_resume = entity.substr(prefix.size());
       }
       walk->Seek(PastEntity(entity));

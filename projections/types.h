@@ -92,6 +92,9 @@ struct JobExecutionSummary {
 struct JobExecutionSummaryForJob {
   std::string thing_arn;
   JobExecutionSummary job_execution_summary;
+  // The thing of thing_arn, so callers need not cut it out of the ARN (not a member
+  // of the service's shape: the renderer leaves it out).
+  std::string thing_name;
   friend bool operator==(const JobExecutionSummaryForJob&, const JobExecutionSummaryForJob&) = default;
 };
 

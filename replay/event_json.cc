@@ -4,7 +4,7 @@
 
 #include <type_traits>
 
-#include "projections/config_json.h"
+#include "projections/json_mapping.h"
 
 namespace jobledger {
 namespace {
@@ -224,7 +224,7 @@ class Reader {
   std::string problem_;
 };
 
-// A configuration member (projections/config_json.h), if present.
+// A configuration member (projections/json_mapping.h), if present.
 template <typename T>
 std::optional<T> ReadConfig(Reader& r, const char* name) {
   if (!r.Has(name)) return std::nullopt;

@@ -10,13 +10,11 @@
 #include <set>
 
 #include "ledger/memory_rows.h"
-#include "projections/json.h"
+#include "projections/json_mapping.h"
 #include "replay/event_json.h"
 
 namespace jobledger {
 namespace {
-
-using Json = nlohmann::json;
 
 // A read model rendered and flattened: "status" -> "\"IN_PROGRESS\"", ...
 using Flat = std::map<std::string, std::string>;
@@ -24,11 +22,11 @@ using Flat = std::map<std::string, std::string>;
 // Fields that depend on the reading's "now", not on the events.
 bool Volatile(const std::string& field) { return field == "approximateSecondsBeforeTimedOut"; }
 
-Flat Flatten(const std::string& rendered, const std::string& root, const std::string& prefix = "") {
+// A read model's document (projections/json_mapping.h), flattened: one entry per
+// leaf, "statusDetails.detailsMap.progress" -> its JSON value.
+Flat Flatten(const nlohmann::ordered_json& document, const std::string& prefix = "") {
   Flat out;
-  Json j = Json::parse(rendered, nullptr, false);
-  if (j.is_discarded() || !j.contains(root)) return out;
-  Json flat = j[root].flatten();
+  const nlohmann::ordered_json flat = document.flatten();
   for (auto it = flat.begin(); it != flat.end(); ++it) {
     std::string path = it.key();  // "/statusDetails/detailsMap/progress"
     std::string field;
@@ -61,7 +59,7 @@ StatusOr<Flat> JobAt(const ReadModels& reads, const std::string& job_id, const R
     if (job.status().aws_error() == AwsError::kResourceNotFound) return Flat{};
     return job.status();
   }
-  return Flatten(RenderDescribeJob(*job, -1), "job", prefix);
+  return Flatten(ToJson(*job), prefix);
 }
 
 StatusOr<Flat> ExecutionAt(const ReadModels& reads, const std::string& job_id,
@@ -71,7 +69,7 @@ StatusOr<Flat> ExecutionAt(const ReadModels& reads, const std::string& job_id,
     if (e.status().aws_error() == AwsError::kResourceNotFound) return Flat{};
     return e.status();
   }
-  return Flatten(RenderDescribeJobExecution(*e, -1), "execution");
+  return Flatten(ToJson(*e));
 }
 
 // Only the job's counters, for the job-side effect of an execution event.
@@ -217,8 +215,7 @@ StatusOr<std::vector<Auditor::EntityDiff>> Auditor::Diff(const std::string& job_
         return page.status();
       }
       for (const auto& s : page->execution_summaries) {
-        std::string thing = s.thing_arn.substr(s.thing_arn.find("thing/") + 6);
-        executions.emplace(thing, s.job_execution_summary.execution_number);
+        executions.emplace(s.thing_name, s.job_execution_summary.execution_number);
       }
       if (!page->next_token) break;
       list.next_token = page->next_token;

@@ -10,7 +10,7 @@
 #include <limits>
 #include <sstream>
 
-#include "projections/config_json.h"
+#include "projections/json_mapping.h"
 #include "projections/json.h"
 #include "tools/cli_internal.h"
 
@@ -29,7 +29,7 @@ StatusOr<Json> JsonArgument(const std::string& value, const std::string& flag) {
   return j;
 }
 
-// A job configuration argument (projections/config_json.h); `member` names it in
+// A job configuration argument (projections/json_mapping.h); `member` names it in
 // messages as the service model does ("abortConfig.criteriaList[0].action").
 template <typename T>
 StatusOr<T> ParseConfig(const std::string& value, const std::string& flag, const std::string& member) {

@@ -23,6 +23,7 @@
 #include "projections/projection_manager.h"
 #include "projections/read_models.h"
 #include "tests/support/folder_snapshot.h"
+#include "tests/support/raw_db.h"
 
 namespace jobledger::faults {
 
@@ -117,28 +118,10 @@ std::vector<std::string> FilesEndingIn(const std::string& dir, const std::string
 
 // ---- RocksDB underneath ----
 
-// The ledger folder opened with plain RocksDB and every column family it has.
-class RawDb {
- public:
-  static std::unique_ptr<RawDb> Open(const std::string& path, rocksdb::Status* status);
-  ~RawDb();
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  rocksdb::DB* db() { return db_; }
-  rocksdb::ColumnFamilyHandle* cf(const std::string& name) const;
-  rocksdb::Status Get(const std::string& family, const std::string& key, std::string* value);
-  rocksdb::Status Put(const std::string& family, const std::string& key, std::string_view value);
-  rocksdb::Status Delete(const std::string& family, const std::string& key);
-  // The live SST files of `family`: (absolute path, data block bytes) in file order.
-  std::vector<std::pair<std::string, uint64_t>> SstFiles(const std::string& family);
-
- private:
-  RawDb() = default;
-  rocksdb::DB* db_ = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
-};
+using ::jobledger::testing::EncodeHeadRecord;  // tests/support/raw_db.h
+using ::jobledger::testing::JoinStoredEvent;
+using ::jobledger::testing::RawDb;
+using ::jobledger::testing::StoredEvent;
 
 // Flips the bits of byte `offset` of a file.
 void FlipByte(const std::string& path, uint64_t offset);

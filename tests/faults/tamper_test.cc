@@ -31,7 +31,6 @@
 namespace jobledger::faults {
 namespace {
 
-constexpr size_t kHashBytes = sizeof(Hash);
 const std::string kEvents(internal::kEventsFamily);
 const std::string kMeta(internal::kMetaFamily);
 
@@ -41,31 +40,10 @@ const std::string kMeta(internal::kMetaFamily);
     ASSERT_TRUE(rocks_status_.ok()) << rocks_status_.ToString(); \
   } while (0)
 
-struct Stored {
-  Hash hash{};
-  std::string bytes;
-};
-
-Stored GetStored(RawDb& raw, uint64_t seq) {
-  std::string value;
-  rocksdb::Status s = raw.Get(kEvents, internal::EventKey(seq), &value);
-  EXPECT_TRUE(s.ok() && value.size() > kHashBytes) << "event " << seq << ": " << s.ToString();
-  Stored out;
-  if (value.size() <= kHashBytes) return out;
-  std::copy(value.begin(), value.begin() + kHashBytes, out.hash.begin());
-  out.bytes = value.substr(kHashBytes);
-  return out;
-}
-
-std::string Joined(const Hash& hash, const std::string& bytes) {
-  return std::string(reinterpret_cast<const char*>(hash.data()), hash.size()) + bytes;
-}
-
-std::string HeadRecord(uint64_t sequence, const Hash& hash, int64_t recorded_at) {
-  std::string out;
-  internal::PutBigEndian64(&out, sequence);
-  out.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-  internal::PutBigEndian64(&out, static_cast<uint64_t>(recorded_at));
+StoredEvent GetStored(RawDb& raw, uint64_t seq) {
+  StoredEvent out;
+  rocksdb::Status s = raw.GetEvent(seq, &out);
+  EXPECT_TRUE(s.ok() && !out.bytes.empty()) << "event " << seq << ": " << s.ToString();
   return out;
 }
 
@@ -85,12 +63,12 @@ void RewriteAndRechain(RawDb& raw, Event event, uint64_t last) {
     e.previous_hash = prev;
     const std::string bytes = internal::EncodeEvent(e);
     const Hash hash = internal::ChainHash(prev, seq, bytes);
-    ASSERT_ROCKS_OK(raw.Put(kEvents, internal::EventKey(seq), Joined(hash, bytes)));
+    ASSERT_ROCKS_OK(raw.Put(kEvents, internal::EventKey(seq), JoinStoredEvent(hash, bytes)));
     prev = hash;
     recorded_at = e.recorded_at_micros;
   }
   ASSERT_ROCKS_OK(raw.Put(kMeta, internal::MetaKey(internal::kHeadMetaName),
-                          HeadRecord(last, prev, recorded_at)));
+                          EncodeHeadRecord(last, prev, recorded_at)));
 }
 
 constexpr uint64_t kDigestAfter = 40;
@@ -225,14 +203,14 @@ TEST_F(TamperTest, TruncationBelowTheDigestIsCaughtWithTheDigest) {
   {
     std::unique_ptr<RawDb> raw = Raw();
     ASSERT_NE(raw, nullptr);
-    const Stored last = GetStored(*raw, keep);
+    const StoredEvent last = GetStored(*raw, keep);
     StatusOr<Event> e = internal::DecodeEvent(last.bytes, keep);
     ASSERT_TRUE(e.ok());
     for (uint64_t seq = keep + 1; seq <= head_; ++seq) {
       ASSERT_ROCKS_OK(raw->Delete(kEvents, internal::EventKey(seq)));
     }
     ASSERT_ROCKS_OK(raw->Put(kMeta, internal::MetaKey(internal::kHeadMetaName),
-                             HeadRecord(keep, last.hash, e->recorded_at_micros)));
+                             EncodeHeadRecord(keep, last.hash, e->recorded_at_micros)));
   }
   ExpectVerifyFails({"verify", "--digest", digest_file_}, "digest", "truncated");
 }

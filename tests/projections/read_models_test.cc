@@ -146,7 +146,10 @@ TEST_F(ReadModelsTest, ExecutionsForJobAndThingPaginateInOrder) {
   for (int pages = 0; pages < 5; ++pages) {
     auto page = reads_->ListJobExecutionsForJob(r);
     ASSERT_TRUE(page.ok()) << page.status().ToString();
-    for (const auto& s : page->execution_summaries) arns.push_back(s.thing_arn);
+    for (const auto& s : page->execution_summaries) {
+      arns.push_back(s.thing_arn);
+      EXPECT_EQ(ThingArnOf(s.thing_name), s.thing_arn) << "the summary carries its thing's name";
+    }
     if (!page->next_token) break;
     r.next_token = page->next_token;
   }

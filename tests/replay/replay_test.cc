@@ -37,6 +37,7 @@
 #include "replay/event_json.h"
 #include "replay/replay.h"
 #include "tests/projections/projections_test_util.h"
+#include "tests/support/raw_db.h"
 
 namespace jobledger::testing {
 namespace {
@@ -364,81 +365,10 @@ const std::string kJobStream(internal::kJobStreamFamily);
 const std::string kThingStream(internal::kThingStreamFamily);
 constexpr size_t kHashBytes = sizeof(Hash);
 
-// The ledger folder opened with plain RocksDB and every column family; the handles
-// are destroyed before the DB.
-class RawDb {
- public:
-  static std::unique_ptr<RawDb> Open(const std::string& path, rocksdb::Status* status) {
-    rocksdb::DBOptions options;
-    std::vector<std::string> names;
-    *status = rocksdb::DB::ListColumnFamilies(options, path, &names);
-    if (!status->ok()) return nullptr;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::unique_ptr<RawDb> raw(new RawDb());
-    rocksdb::DB* db = nullptr;
-    *status = rocksdb::DB::Open(options, path, descriptors, &raw->handles_, &db);
-    if (!status->ok()) return nullptr;
-    raw->db_ = db;
-    for (size_t i = 0; i < names.size(); ++i) raw->by_name_[names[i]] = raw->handles_[i];
-    return raw;
-  }
-  ~RawDb() {
-    for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    handles_.clear();
-    delete db_;
-  }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  rocksdb::ColumnFamilyHandle* cf(const std::string& name) const {
-    auto it = by_name_.find(name);
-    return it == by_name_.end() ? nullptr : it->second;
-  }
-  rocksdb::Status Get(const std::string& family, const std::string& key, std::string* value) {
-    return db_->Get(rocksdb::ReadOptions(), cf(family), key, value);
-  }
-  rocksdb::Status Put(const std::string& family, const std::string& key, std::string_view value) {
-    return db_->Put(rocksdb::WriteOptions(), cf(family), key, rocksdb::Slice(value.data(), value.size()));
-  }
-  rocksdb::Status Delete(const std::string& family, const std::string& key) {
-    return db_->Delete(rocksdb::WriteOptions(), cf(family), key);
-  }
-
- private:
-  RawDb() = default;
-  rocksdb::DB* db_ = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
-};
-
-struct StoredEvent {
-  Hash hash{};
-  std::string bytes;
-};
-
 StoredEvent GetStored(RawDb& raw, uint64_t seq) {
-  std::string value;
-  rocksdb::Status s = raw.Get(kEvents, internal::EventKey(seq), &value);
-  EXPECT_TRUE(s.ok()) << "event " << seq << ": " << s.ToString();
   StoredEvent out;
-  if (value.size() < kHashBytes) return out;
-  for (size_t i = 0; i < kHashBytes; ++i) out.hash[i] = static_cast<uint8_t>(value[i]);
-  out.bytes = value.substr(kHashBytes);
-  return out;
-}
-
-std::string JoinStored(const Hash& hash, std::string_view bytes) {
-  std::string value(reinterpret_cast<const char*>(hash.data()), hash.size());
-  value.append(bytes);
-  return value;
-}
-
-std::string EncodeHeadRecord(uint64_t sequence, const Hash& hash, int64_t recorded_at_micros) {
-  std::string out;
-  internal::PutBigEndian64(&out, sequence);
-  out.append(reinterpret_cast<const char*>(hash.data()), hash.size());
-  internal::PutBigEndian64(&out, static_cast<uint64_t>(recorded_at_micros));
+  rocksdb::Status s = raw.GetEvent(seq, &out);
+  EXPECT_TRUE(s.ok()) << "event " << seq << ": " << s.ToString();
   return out;
 }
 
@@ -459,7 +389,7 @@ void RechainFrom(RawDb& raw, const Event& event_k, uint64_t last) {
     last_recorded_at = e.recorded_at_micros;
     const std::string bytes = internal::EncodeEvent(e);
     const Hash hash = internal::ChainHash(prev, seq, bytes);
-    ASSERT_ROCKS_OK(raw.Put(kEvents, internal::EventKey(seq), JoinStored(hash, bytes)));
+    ASSERT_ROCKS_OK(raw.Put(kEvents, internal::EventKey(seq), JoinStoredEvent(hash, bytes)));
     prev = hash;
   }
   ASSERT_ROCKS_OK(raw.Put(kMeta, internal::MetaKey(internal::kHeadMetaName),

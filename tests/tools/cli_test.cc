@@ -44,6 +44,7 @@
 #include "tests/projections/shapes_validator.h"
 #include "tests/support/folder_snapshot.h"
 #include "tools/cli.h"
+#include "tests/support/raw_db.h"
 
 #ifndef JOBLEDGER_CLI_BINARY
 #define JOBLEDGER_CLI_BINARY ""
@@ -609,46 +610,6 @@ TEST_F(CliTest, MissingLedgerOnAReadExits255NamingTheFolder) {
   EXPECT_EQ(r.exit, 255) << r.What();
   EXPECT_TRUE(Contains(r.err, missing)) << r.What();
 }
-
-// The ledger folder opened with plain RocksDB and every column family it has.
-class RawDb {
- public:
-  static std::unique_ptr<RawDb> Open(const std::string& path, rocksdb::Status* status) {
-    rocksdb::DBOptions options;
-    std::vector<std::string> names;
-    *status = rocksdb::DB::ListColumnFamilies(options, path, &names);
-    if (!status->ok()) return nullptr;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    std::unique_ptr<RawDb> raw(new RawDb());
-    rocksdb::DB* db = nullptr;
-    *status = rocksdb::DB::Open(options, path, descriptors, &raw->handles_, &db);
-    if (!status->ok()) return nullptr;
-    raw->db_ = db;
-    for (size_t i = 0; i < names.size(); ++i) raw->by_name_[names[i]] = raw->handles_[i];
-    return raw;
-  }
-  ~RawDb() {
-    for (rocksdb::ColumnFamilyHandle* h : handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    handles_.clear();
-    delete db_;
-  }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  rocksdb::Status Get(const std::string& family, const std::string& key, std::string* value) {
-    return db_->Get(rocksdb::ReadOptions(), by_name_.at(family), key, value);
-  }
-  rocksdb::Status Put(const std::string& family, const std::string& key, const std::string& value) {
-    return db_->Put(rocksdb::WriteOptions(), by_name_.at(family), key, value);
-  }
-
- private:
-  RawDb() = default;
-  rocksdb::DB* db_ = nullptr;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> by_name_;
-};
 
 TEST_F(CliTest, VerifyExits1AfterAByteOfAnEventIsFlipped) {
   Fleet("fleet", 2);

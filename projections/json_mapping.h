@@ -1,8 +1,9 @@
-// The job configurations (presigned URL, rollout, abort, timeout) as the service
-// model's JSON: one mapping each way, used by the read models' renderer
-// (projections/json.h), the export (replay/event_json.h) and the command line, so the
-// three cannot disagree. Private to the project (not installed): it speaks
-// nlohmann::ordered_json.
+// The project's types as the service model's JSON, one mapping per type: the job
+// configurations (presigned URL, rollout, abort, timeout) both ways, used by the read
+// models' renderer (projections/json.h), the export (replay/event_json.h) and the
+// command line, so the three cannot disagree; a Job and a JobExecution as DescribeJob
+// and DescribeJobExecution print them (the renderer's and the audit's). Private to the
+// project (not installed): it speaks nlohmann::ordered_json.
 //
 // ToJson: the model's member names; optional members absent when unset (roleArn too
 // when empty: the ledger stores "no role" as an empty string).
@@ -21,6 +22,7 @@
 
 #include "ledger/event.h"
 #include "ledger/status.h"
+#include "projections/types.h"
 
 namespace jobledger {
 
@@ -28,6 +30,9 @@ nlohmann::ordered_json ToJson(const PresignedUrlConfig& config);
 nlohmann::ordered_json ToJson(const RolloutConfig& config);
 nlohmann::ordered_json ToJson(const AbortConfig& config);
 nlohmann::ordered_json ToJson(const TimeoutConfig& config);
+// The objects under "job" and "execution" of DescribeJob and DescribeJobExecution.
+nlohmann::ordered_json ToJson(const Job& job);
+nlohmann::ordered_json ToJson(const JobExecution& execution);
 
 // T is one of the four configurations. `path` names the object in messages
 // ("jobExecutionsRolloutConfig", "line 3: body.abortConfig").

@@ -1,4 +1,4 @@
-#include "projections/config_json.h"
+#include "projections/json_mapping.h"
 
 #include <cstdint>
 #include <initializer_list>

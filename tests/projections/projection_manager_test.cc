@@ -26,6 +26,7 @@
 
 #include "ledger/wire.h"
 #include "tests/projections/projections_test_util.h"
+#include "tests/support/random_commands.h"
 
 namespace jobledger::testing {
 namespace {
@@ -170,119 +171,20 @@ class ProjectionManagerTest : public ProjectionsFixture {
     }
   }
 
-  // A rejected command is fine; a failure without an AWS error (storage) is not.
-  void Check(const Status& s, const char* what) {
-    if (s.ok()) {
-      ++accepted_;
-    } else {
-      ++rejected_;
-      EXPECT_NE(s.aws_error(), AwsError::kNone) << what << ": " << s.ToString();
-    }
-  }
-
-  // One random command (or a time step) over a small world.
+  // One random command (or a time step) over a small world
+  // (tests/support/random_commands.h); remembers the ids it drew.
   void RandomStep(std::mt19937_64& rng) {
-    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-    const std::string job = "j" + std::to_string(pick(0, 7));
-    const std::string thing = "t" + std::to_string(pick(0, 7));
-    const std::string group = "g" + std::to_string(pick(0, 2));
+    RandomWorld world;
+    world.jobs = 8;
+    world.things = 8;
+    world.groups = 3;
+    RandomCounts counts;
+    std::string job, thing;
+    testing::RandomStep(rng, world, *ledger_, clock_, &counts, &job, &thing);
     job_ids_.insert(job);
     things_.insert(thing);
-    auto target = [&]() {
-      return pick(0, 2) == 0 ? GroupArnOf("g" + std::to_string(pick(0, 2)))
-                             : ThingArnOf("t" + std::to_string(pick(0, 7)));
-    };
-    static constexpr ExecutionStatus kDeviceStatuses[] = {
-        ExecutionStatus::kInProgress, ExecutionStatus::kInProgress, ExecutionStatus::kSucceeded,
-        ExecutionStatus::kFailed, ExecutionStatus::kRejected};
-    const int op = pick(0, 99);
-    if (op < 14) {
-      CreateJobRequest r = NewJob(job, {});
-      const int n = pick(1, 3);
-      for (int i = 0; i < n; ++i) r.targets.push_back(target());
-      if (pick(0, 2) == 0) r.target_selection = TargetSelection::kContinuous;
-      if (pick(0, 3) == 0) {
-        RolloutConfig rollout;
-        rollout.maximum_per_minute = pick(1, 2);
-        r.job_executions_rollout_config = rollout;
-      }
-      if (pick(0, 2) == 0) {
-        TimeoutConfig timeout;
-        timeout.in_progress_timeout_in_minutes = pick(1, 5);
-        r.timeout_config = timeout;
-      }
-      if (pick(0, 4) == 0) {
-        AbortCriteria c;
-        c.failure_type = FailureType::kFailed;
-        c.threshold_percentage = 50;
-        c.min_number_of_executed_things = 1;
-        AbortConfig abort;
-        abort.criteria_list.push_back(c);
-        r.abort_config = abort;
-      }
-      if (pick(0, 3) == 0) r.description = "d" + std::to_string(pick(0, 99));
-      Check(ledger_->CreateJob(As("user:ops"), r).status(), "CreateJob");
-    } else if (op < 26) {
-      Check(ledger_->AddThingToThingGroup(As("user:ops"), {group, thing}), "AddThingToThingGroup");
-    } else if (op < 32) {
-      Check(ledger_->RemoveThingFromThingGroup(As("user:ops"), {group, thing}), "RemoveThingFromThingGroup");
-    } else if (op < 56) {
-      UpdateJobExecutionRequest u =
-          Update(job, thing, kDeviceStatuses[pick(0, static_cast<int>(std::size(kDeviceStatuses)) - 1)]);
-      if (pick(0, 4) == 0) u.step_timeout_in_minutes = pick(1, 3);
-      if (pick(0, 3) == 0) {
-        u.status_details = DetailsMap{{"step", std::to_string(pick(0, 9))}};
-      }
-      Check(ledger_->UpdateJobExecution(As("thing:" + thing), u).status(), "UpdateJobExecution");
-    } else if (op < 62) {
-      StartNextPendingJobExecutionRequest s;
-      s.thing_name = thing;
-      if (pick(0, 1) == 0) s.step_timeout_in_minutes = pick(1, 3);
-      Check(ledger_->StartNextPendingJobExecution(As("thing:" + thing), s).status(),
-            "StartNextPendingJobExecution");
-    } else if (op < 67) {
-      CancelJobRequest c;
-      c.job_id = job;
-      c.force = pick(0, 1) == 0;
-      if (pick(0, 1) == 0) c.reason_code = "why";
-      Check(ledger_->CancelJob(As("user:ops"), c).status(), "CancelJob");
-    } else if (op < 71) {
-      DeleteJobRequest d;
-      d.job_id = job;
-      d.force = pick(0, 1) == 0;
-      Check(ledger_->DeleteJob(As("user:ops"), d), "DeleteJob");
-    } else if (op < 75) {
-      CancelJobExecutionRequest c;
-      c.job_id = job;
-      c.thing_name = thing;
-      c.force = pick(0, 1) == 0;
-      Check(ledger_->CancelJobExecution(As("user:ops"), c), "CancelJobExecution");
-    } else if (op < 78) {
-      DeleteJobExecutionRequest d;
-      d.job_id = job;
-      d.thing_name = thing;
-      d.execution_number = pick(1, 2);
-      d.force = pick(0, 1) == 0;
-      Check(ledger_->DeleteJobExecution(As("user:ops"), d), "DeleteJobExecution");
-    } else if (op < 82) {
-      AssociateTargetsWithJobRequest a;
-      a.job_id = job;
-      a.targets = {target()};
-      Check(ledger_->AssociateTargetsWithJob(As("user:ops"), a).status(), "AssociateTargetsWithJob");
-    } else if (op < 84) {
-      UpdateJobRequest u;
-      u.job_id = job;
-      u.description = "u" + std::to_string(pick(0, 99));
-      Check(ledger_->UpdateJob(As("user:ops"), u), "UpdateJob");
-    } else if (op < 86) {
-      DeleteThingRequest d;
-      d.thing_name = thing;
-      Check(ledger_->DeleteThing(As("user:ops"), d), "DeleteThing");
-    } else {
-      clock_.Advance(int64_t{pick(5, 150)} * 1'000'000);
-      auto advanced = ledger_->AdvanceTo(clock_.NowMicros());
-      EXPECT_TRUE(advanced.ok()) << advanced.status().ToString();
-    }
+    accepted_ += counts.accepted;
+    rejected_ += counts.rejected;
   }
 
   uint64_t StartSeed() {

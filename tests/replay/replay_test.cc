@@ -38,6 +38,7 @@
 #include "replay/replay.h"
 #include "tests/projections/projections_test_util.h"
 #include "tests/support/raw_db.h"
+#include "tests/support/random_commands.h"
 
 namespace jobledger::testing {
 namespace {
@@ -477,122 +478,18 @@ class ReplayTest : public ProjectionsFixture {
 
   std::string LedgerPath() const { return dir_.path() + "/ledger"; }
 
-  // One random command (or a time step) over SmallWorld.
+  // One random command (or a time step) over SmallWorld (tests/support/random_commands.h),
+  // with request ids and a clock that jitters and steps back.
   void RandomStep(std::mt19937_64& rng) {
-    auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
-    const std::string job = "j" + std::to_string(pick(0, 5));
-    const std::string thing = "t" + std::to_string(pick(0, 5));
-    const std::string group = "g" + std::to_string(pick(0, 1));
-    auto target = [&]() {
-      return pick(0, 2) == 0 ? GroupArnOf("g" + std::to_string(pick(0, 1)))
-                             : ThingArnOf("t" + std::to_string(pick(0, 5)));
-    };
-    auto context = [&](const std::string& actor) {
-      return As(actor, pick(0, 2) == 0 ? "req-" + std::to_string(++request_counter_) : "");
-    };
-    auto check = [&](const Status& s, const char* what) {
-      if (s.ok()) {
-        ++accepted_;
-      } else {
-        ++rejected_;
-        EXPECT_NE(s.aws_error(), AwsError::kNone) << what << ": " << s.ToString();
-      }
-    };
-    static constexpr ExecutionStatus kDeviceStatuses[] = {
-        ExecutionStatus::kInProgress, ExecutionStatus::kInProgress, ExecutionStatus::kSucceeded,
-        ExecutionStatus::kFailed, ExecutionStatus::kRejected};
-    clock_.Advance(int64_t{pick(0, 3)} * kSecond);
-    const int op = pick(0, 99);
-    if (op < 14) {
-      CreateJobRequest r = NewJob(job, {});
-      const int n = pick(1, 3);
-      for (int i = 0; i < n; ++i) r.targets.push_back(target());
-      if (pick(0, 2) == 0) r.target_selection = TargetSelection::kContinuous;
-      if (pick(0, 3) == 0) {
-        RolloutConfig rollout;
-        rollout.maximum_per_minute = pick(1, 2);
-        r.job_executions_rollout_config = rollout;
-      }
-      if (pick(0, 2) == 0) {
-        TimeoutConfig timeout;
-        timeout.in_progress_timeout_in_minutes = pick(1, 5);
-        r.timeout_config = timeout;
-      }
-      if (pick(0, 4) == 0) {
-        AbortCriteria c;
-        c.failure_type = FailureType::kFailed;
-        c.threshold_percentage = 50;
-        c.min_number_of_executed_things = 1;
-        AbortConfig abort;
-        abort.criteria_list.push_back(c);
-        r.abort_config = abort;
-      }
-      if (pick(0, 3) == 0) r.description = "d" + std::to_string(pick(0, 99));
-      r.document = R"({"operation":"install","n":)" + std::to_string(pick(0, 99)) + "}";
-      check(ledger_->CreateJob(context("user:ops"), r).status(), "CreateJob");
-    } else if (op < 26) {
-      check(ledger_->AddThingToThingGroup(context("user:ops"), {group, thing}), "AddThingToThingGroup");
-    } else if (op < 32) {
-      check(ledger_->RemoveThingFromThingGroup(context("user:ops"), {group, thing}), "RemoveThingFromThingGroup");
-    } else if (op < 54) {
-      UpdateJobExecutionRequest u =
-          Update(job, thing, kDeviceStatuses[pick(0, static_cast<int>(std::size(kDeviceStatuses)) - 1)]);
-      if (pick(0, 4) == 0) u.step_timeout_in_minutes = pick(1, 3);
-      if (pick(0, 2) == 0) u.status_details = DetailsMap{{"progress", std::to_string(pick(0, 9)) + "0%"}};
-      check(ledger_->UpdateJobExecution(context("thing:" + thing), u).status(), "UpdateJobExecution");
-    } else if (op < 60) {
-      StartNextPendingJobExecutionRequest s;
-      s.thing_name = thing;
-      if (pick(0, 1) == 0) s.step_timeout_in_minutes = pick(1, 3);
-      check(ledger_->StartNextPendingJobExecution(context("thing:" + thing), s).status(),
-            "StartNextPendingJobExecution");
-    } else if (op < 65) {
-      CancelJobRequest c;
-      c.job_id = job;
-      c.force = pick(0, 1) == 0;
-      if (pick(0, 1) == 0) c.reason_code = "why";
-      if (pick(0, 1) == 0) c.comment = "comment " + std::to_string(pick(0, 9));
-      check(ledger_->CancelJob(context("user:ops"), c).status(), "CancelJob");
-    } else if (op < 71) {
-      DeleteJobRequest d;
-      d.job_id = job;
-      d.force = pick(0, 2) != 0;
-      check(ledger_->DeleteJob(context("user:ops"), d), "DeleteJob");
-    } else if (op < 75) {
-      CancelJobExecutionRequest c;
-      c.job_id = job;
-      c.thing_name = thing;
-      c.force = pick(0, 1) == 0;
-      check(ledger_->CancelJobExecution(context("user:ops"), c), "CancelJobExecution");
-    } else if (op < 78) {
-      DeleteJobExecutionRequest d;
-      d.job_id = job;
-      d.thing_name = thing;
-      d.execution_number = pick(1, 2);
-      d.force = pick(0, 1) == 0;
-      check(ledger_->DeleteJobExecution(context("user:ops"), d), "DeleteJobExecution");
-    } else if (op < 82) {
-      AssociateTargetsWithJobRequest a;
-      a.job_id = job;
-      a.targets = {target()};
-      check(ledger_->AssociateTargetsWithJob(context("user:ops"), a).status(), "AssociateTargetsWithJob");
-    } else if (op < 84) {
-      UpdateJobRequest u;
-      u.job_id = job;
-      u.description = "u" + std::to_string(pick(0, 99));
-      check(ledger_->UpdateJob(context("user:ops"), u), "UpdateJob");
-    } else if (op < 86) {
-      DeleteThingRequest d;
-      d.thing_name = thing;
-      check(ledger_->DeleteThing(context("user:ops"), d), "DeleteThing");
-    } else if (op < 96) {
-      clock_.Advance(int64_t{pick(5, 150)} * kSecond);
-      auto advanced = ledger_->AdvanceTo(clock_.NowMicros());
-      EXPECT_TRUE(advanced.ok()) << advanced.status().ToString();
-    } else {
-      // The clock steps back: the next events are clamped to the last recordedAt.
-      clock_.Advance(-int64_t{pick(1, 30)} * kSecond);
-    }
+    RandomWorld world;
+    world.request_ids = true;
+    world.clock_jitter = true;
+    RandomCounts counts;
+    counts.requests = request_counter_;
+    testing::RandomStep(rng, world, *ledger_, clock_, &counts);
+    accepted_ += counts.accepted;
+    rejected_ += counts.rejected;
+    request_counter_ = counts.requests;
   }
 
   void RandomHistory(uint64_t seed, int steps) {
@@ -698,7 +595,7 @@ class ReplayTest : public ProjectionsFixture {
 
   int accepted_ = 0;
   int rejected_ = 0;
-  int request_counter_ = 0;
+  uint64_t request_counter_ = 0;
 };
 
 // ---- 1. as of N == live on a ledger of the first N events --------------------------

@@ -200,6 +200,9 @@ struct AppendResult {
   uint64_t last_sequence = 0;
   int64_t recorded_at_micros = 0;
   bool duplicate = false;  // true: answered from the log for a known request_id
+  // With `duplicate`: what the first append of that request id stored with
+  // AppendTxn::SetAnswer (empty when it stored nothing).
+  std::string answer;
 };
 
 // The head of the chain: the last event's sequence and hash (0 and zeros when empty).
@@ -379,6 +382,12 @@ class AppendTxn : public RowTxn {
   // the next one, its previousHash the hash of the previous event, its recordedAt not
   // before the previous event's. Returns its sequence.
   virtual StatusOr<uint64_t> AddVerbatim(const Event& event) = 0;
+  // What a retry of this append's request id (AppendOptions::request_id) is answered
+  // with: kept with the request's record, in the same batch as the events (so it is
+  // there after a crash exactly when they are), and returned as AppendResult::answer
+  // to every later append with that id. The caller's own encoding. An append without
+  // a request id, or that adds no event, keeps nothing.
+  virtual void SetAnswer(std::string answer) = 0;
 };
 
 // Decides what to append. Returning a non-OK status rejects the append (nothing is

@@ -9,6 +9,7 @@
 
 #include "ledger/memory_rows.h"
 
+#include "ledger/internal/answers.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/decide.h"
 #include "ledger/internal/fold.h"
@@ -105,8 +106,10 @@ class LedgerImpl final : public Ledger {
   // ---- commands ----
 
   // Queues a command: `decide` (Decider& -> StatusOr<Result>) runs on the writer;
-  // `finish` receives (the decided result, or Result{} for a retried request; the
-  // append's result) or the rejection, on the writer thread.
+  // `finish` receives (the decided result; for a retried request the answer kept with
+  // its record, or Result{} when it kept none; the append's result) or the rejection,
+  // on the writer thread. A command with a request id whose Result is an answer
+  // (internal::kKeepsAnswer) keeps it with the request's record.
   template <typename Result, typename DecideCommand, typename Finish>
   Status Submit(RequestContext context, DecideCommand decide, Finish finish, Admission admission,
                 bool alone = false) {
@@ -122,24 +125,43 @@ class LedgerImpl final : public Ledger {
     AppendOptions options;
     options.request_id = context.request_id;
     options.alone = alone;
-    DecideFn decide_fn = [this, decided, continued, actor = std::move(context.actor),
+    const bool keep_answer = !context.request_id.empty();
+    DecideFn decide_fn = [this, decided, continued, keep_answer, actor = std::move(context.actor),
                           decide = std::move(decide)](AppendTxn& txn) mutable -> Status {
       Decider decider(txn, state_, context_, actor);
       StatusOr<Result> r = decide(decider);
       if (!r.ok()) return r.status();
+      if constexpr (internal::kKeepsAnswer<Result>) {
+        if (keep_answer) txn.SetAnswer(internal::EncodeAnswer(*r));
+      } else {
+        (void)keep_answer;  // a Status is the whole answer: the log's record suffices
+      }
       decided->emplace(std::move(r).value());
       *continued = decider.continued();
       return Status();
     };
-    AppendCallback done = [this, decided, continued, finish](StatusOr<AppendResult> appended) mutable {
+    AppendCallback done = [this, decided, continued, finish,
+                           request_id = options.request_id](StatusOr<AppendResult> appended) mutable {
       if (!appended.ok()) {
         finish(StatusOr<std::pair<Result, AppendResult>>(appended.status()));
         return;
       }
       if (!appended->duplicate) StartChains(std::move(*continued));
       NotifyDue(*appended);
-      // A retried request decided nothing; the caller answers it from the log.
+      // A retried request decided nothing: the answer kept with its record, if any.
       Result result = appended->duplicate || !decided->has_value() ? Result{} : std::move(**decided);
+      if constexpr (internal::kKeepsAnswer<Result>) {
+        if (appended->duplicate && !appended->answer.empty()) {
+          StatusOr<Result> kept = internal::DecodeAnswer<Result>(appended->answer, request_id);
+          if (!kept.ok()) {
+            finish(StatusOr<std::pair<Result, AppendResult>>(kept.status()));
+            return;
+          }
+          result = std::move(kept).value();
+        }
+      } else {
+        (void)request_id;
+      }
       finish(StatusOr<std::pair<Result, AppendResult>>(std::make_pair(std::move(result), *appended)));
     };
     if (admission == Admission::kTry) {
@@ -182,7 +204,7 @@ class LedgerImpl final : public Ledger {
         [request = std::move(request), method](Decider& d) { return (d.*method)(request); },
         [this, done = std::move(done)](StatusOr<std::pair<JobReference, AppendResult>> r) {
           if (!r.ok()) return done(r.status());
-          if (r->second.duplicate) return done(ReferenceFromLog(r->second));
+          if (r->second.duplicate && r->second.answer.empty()) return done(ReferenceFromLog(r->second));
           done(std::move(r->first));
         },
         admission);
@@ -198,7 +220,9 @@ class LedgerImpl final : public Ledger {
     if (listener) listener();
   }
 
-  // The JobReference of a retried request, from the event it appended first.
+  // The JobReference of a retried request whose record kept no answer (written by a
+  // build before answers were kept, or brought in by an import: an export holds the
+  // events only), from the event it appended first.
   StatusOr<JobReference> ReferenceFromLog(const AppendResult& appended) {
     JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(appended.first_sequence));
     std::string job_id(JobIdOf(first.body));
@@ -337,13 +361,14 @@ class LedgerImpl final : public Ledger {
         [this, shared, done = std::move(done)](
             StatusOr<std::pair<UpdateJobExecutionResponse, AppendResult>> r) {
           if (!r.ok()) return done(r.status());
-          if (!r->second.duplicate) return done(std::move(r->first));
+          if (!r->second.duplicate || !r->second.answer.empty()) return done(std::move(r->first));
           done(RetriedUpdate(*shared, r->second));
         },
         admission);
   }
 
-  // A retried update: answered with what the original appended.
+  // A retried update whose record kept no answer (see ReferenceFromLog): answered
+  // with what the original appended.
   StatusOr<UpdateJobExecutionResponse> RetriedUpdate(const UpdateJobExecutionRequest& request,
                                                      const AppendResult& appended) {
     JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(appended.first_sequence));
@@ -384,13 +409,14 @@ class LedgerImpl final : public Ledger {
         [this, done = std::move(done)](
             StatusOr<std::pair<StartNextPendingJobExecutionResponse, AppendResult>> r) {
           if (!r.ok()) return done(r.status());
-          if (!r->second.duplicate) return done(std::move(r->first));
+          if (!r->second.duplicate || !r->second.answer.empty()) return done(std::move(r->first));
           done(RetriedStart(r->second));
         },
         admission);
   }
 
-  // A retried start: the execution it started, as it stands now.
+  // A retried start whose record kept no answer (see ReferenceFromLog): the execution
+  // it started, as it stands now (the first answer is not known).
   StatusOr<StartNextPendingJobExecutionResponse> RetriedStart(const AppendResult& appended) {
     JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(appended.first_sequence));
     StartNextPendingJobExecutionResponse out;

@@ -117,6 +117,7 @@ struct GroupState {
   std::vector<std::pair<int64_t, uint64_t>> time_runs;  // (recordedAt, last sequence)
   std::map<std::string, std::pair<uint64_t, uint64_t>> request_runs;  // id -> first, last
   std::map<std::string, AppendResult> requests;  // AppendOptions::request_id -> result
+  std::map<std::string, std::string> answers;     // request_id -> AppendTxn::SetAnswer's
   std::map<std::string, uint64_t, std::less<>> job_last;  // job -> its last sequence here
   // Idle RocksDB iterators by family (see RocksTxn::Scan). Declared last: destroyed
   // first, while the families' handles are still held by the log.
@@ -145,6 +146,8 @@ class RocksTxn final : public AppendTxn {
 
   int64_t now_micros() const override { return now_; }
   uint64_t next_sequence() const override { return first_ + events_.size(); }
+  void SetAnswer(std::string answer) override { answer_ = std::move(answer); }
+  std::string TakeAnswer() { return std::move(answer_); }
   const std::vector<Event>& events() const override { return events_; }
 
   StatusOr<Event> ReadEvent(uint64_t sequence) const override {
@@ -378,6 +381,7 @@ class RocksTxn final : public AppendTxn {
   Hash prev_;
   int64_t last_time_;
   std::string request_id_;
+  std::string answer_;  // SetAnswer's, for the request's record
   std::vector<Event> events_;
   // What this append's writes replaced in the group's rows, in order: the row before
   // (nullopt: it was not in the group's rows).
@@ -557,12 +561,13 @@ StatusOr<AppendResult> RocksEventLog::DecideOne(GroupState& group, const Pending
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> known,
                                Get(requests_, internal::RequestKey(options.request_id)));
     if (known.has_value()) {
-      if (known->size() != 16) {
+      if (known->size() < internal::kRequestRecordBytes) {
         return DataLossError("requests: malformed record for requestId '" + options.request_id + "'");
       }
       AppendResult result;
       result.first_sequence = internal::GetBigEndian64(*known);
       result.last_sequence = internal::GetBigEndian64(std::string_view(*known).substr(8));
+      result.answer = known->substr(internal::kRequestRecordBytes);
       JOBLEDGER_ASSIGN_OR_RETURN(Event first, Read(result.first_sequence));
       result.recorded_at_micros = first.recorded_at_micros;
       result.duplicate = true;
@@ -605,10 +610,14 @@ StatusOr<AppendResult> RocksEventLog::DecideOne(GroupState& group, const Pending
   const uint64_t first = txn.first();
   const uint64_t count = txn.events().size();
   txn.Commit();
-  AppendResult result{first, first + count - 1, now, false};
+  AppendResult result{first, first + count - 1, now, false, {}};
   if (count > 0) {
     *joined = true;
-    if (!options.request_id.empty()) group.requests.emplace(options.request_id, result);
+    if (!options.request_id.empty()) {
+      AppendResult& kept = group.requests.emplace(options.request_id, result).first->second;
+      kept.answer = txn.TakeAnswer();
+      if (!kept.answer.empty()) group.answers[options.request_id] = kept.answer;
+    }
   }
   return result;
 }
@@ -668,12 +677,19 @@ Status RocksEventLog::CommitGroup(GroupState& group, bool sync) {
   for (const auto& [id, range] : group.request_runs) {
     if (!bs.ok()) break;
     uint64_t run_first = range.first;
-    // An import continues a request that an earlier chunk began: keep its start.
+    std::string answer;
+    if (auto it = group.answers.find(id); it != group.answers.end()) answer = it->second;
+    // An import continues a request that an earlier chunk began: keep its start (and
+    // what it stored).
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> known, Get(requests_, internal::RequestKey(id)));
-    if (known && known->size() == 16) run_first = internal::GetBigEndian64(*known);
+    if (known && known->size() >= internal::kRequestRecordBytes) {
+      run_first = internal::GetBigEndian64(*known);
+      if (answer.empty()) answer = known->substr(internal::kRequestRecordBytes);
+    }
     std::string value;
     internal::PutBigEndian64(&value, run_first);
     internal::PutBigEndian64(&value, range.second);
+    value += answer;
     bs = batch.Put(requests_, internal::RequestKey(id), value);
   }
   if (bs.ok()) bs = batch.Put(meta_, internal::MetaKey(internal::kHeadMetaName), EncodeHead(group.head));

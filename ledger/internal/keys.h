@@ -11,7 +11,7 @@
 // job_stream     'j' len:u8 jobId seq:be64                        kind:u8
 // thing_stream   't' len:u8 thingName seq:be64                    kind:u8
 // time_index     'r' recordedAt:be64 (sign-flipped) seq:be64      (empty)
-// requests       'q' len:u8 requestId                             first:be64 last:be64
+// requests       'q' len:u8 requestId                             first:be64 last:be64 [answer]
 // meta           'm' "format"                                     version:be32
 // meta           'm' "head"                                       seq:be64 hash:32 recordedAt:be64
 // meta           'm' "setting." name                              value (EventLog::PutSetting)
@@ -129,6 +129,9 @@ struct TimeKeyParts {
 std::optional<TimeKeyParts> ParseTimeKey(std::string_view key);
 
 std::string RequestKey(std::string_view request_id);
+
+// A request record's fixed part (first, last); the answer, if any, follows.
+inline constexpr size_t kRequestRecordBytes = 16;
 
 // The longest id a key holds (its length is one byte).
 inline constexpr size_t kMaxKeyIdBytes = 255;

@@ -90,4 +90,19 @@ JobConfigs ReadJobConfigs(WireReader& r) {
   return j;
 }
 
+void WriteDetails(WireWriter& w, const DetailsMap& details) {
+  w.Vec(details, [&](const auto& kv) {
+    w.Str(kv.first);
+    w.Str(kv.second);
+  });
+}
+
+DetailsMap ReadDetails(WireReader& r) {
+  return r.Vec<std::pair<std::string, std::string>>([&] {
+    std::string key = r.Str();
+    std::string value = r.Str();
+    return std::make_pair(std::move(key), std::move(value));
+  });
+}
+
 }  // namespace jobledger

@@ -28,6 +28,9 @@ void WriteOptI64(WireWriter& w, const std::optional<int64_t>& v);
 std::optional<int64_t> ReadOptI64(WireReader& r);
 void WriteOptStr(WireWriter& w, const std::optional<std::string>& v);
 std::optional<std::string> ReadOptStr(WireReader& r);
+// A statusDetails map, in its order.
+void WriteDetails(WireWriter& w, const DetailsMap& details);
+DetailsMap ReadDetails(WireReader& r);
 
 }  // namespace jobledger
 

@@ -18,21 +18,6 @@ WireWriter Begin(char tag) {
   return w;
 }
 
-void WriteDetails(WireWriter& w, const DetailsMap& details) {
-  w.Vec(details, [&](const auto& kv) {
-    w.Str(kv.first);
-    w.Str(kv.second);
-  });
-}
-
-DetailsMap ReadDetails(WireReader& r) {
-  return r.Vec<std::pair<std::string, std::string>>([&] {
-    std::string key = r.Str();
-    std::string value = r.Str();
-    return std::make_pair(std::move(key), std::move(value));
-  });
-}
-
 ExecutionStatus ReadStatus(WireReader& r, bool* ok) {
   const uint64_t v = r.U64();
   if (v > static_cast<uint64_t>(ExecutionStatus::kCanceled)) *ok = false;

@@ -33,19 +33,6 @@ std::string ExecKey(const ExecutionId& id) {
 
 // ---- config encodings ----
 
-void WriteDetails(WireWriter& w, const DetailsMap& d) {
-  w.Vec(d, [&](const auto& kv) {
-    w.Str(kv.first);
-    w.Str(kv.second);
-  });
-}
-DetailsMap ReadDetails(WireReader& r) {
-  return r.Vec<std::pair<std::string, std::string>>([&] {
-    std::string k = r.Str();
-    std::string v = r.Str();
-    return std::make_pair(std::move(k), std::move(v));
-  });
-}
 
 template <typename Fn>
 Status ScanAll(std::unique_ptr<RowIterator> it, Fn&& fn) {

@@ -53,82 +53,18 @@ class AsyncLedger {
   Ledger& ledger() const { return ledger_; }
   const boost::asio::any_io_executor& get_executor() const { return executor_; }
 
-  // ---- control plane ----
-  template <typename Token>
-  auto async_create_job(RequestContext context, CreateJobRequest request, Token&& token) {
-    return Initiate<StatusOr<JobReference>>(std::forward<Token>(token), &Ledger::SubmitCreateJob,
-                                            std::move(context), std::move(request));
+  // One per command of JOBLEDGER_LEDGER_COMMANDS (ledger/commands.h):
+  //   auto async_snake_name(RequestContext, Request, Token&&)  ->  void(Answer)
+  // e.g. async_create_job(context, CreateJobRequest, token) completes with
+  // StatusOr<JobReference>; async_update_job with Status.
+#define JOBLEDGER_ASYNC(Name, snake_name, Request, Answer)                                     \
+  template <typename Token>                                                                    \
+  auto async_##snake_name(RequestContext context, Request request, Token&& token) {            \
+    return Initiate<Answer>(std::forward<Token>(token), &Ledger::Submit##Name, std::move(context), \
+                            std::move(request));                                               \
   }
-  template <typename Token>
-  auto async_update_job(RequestContext context, UpdateJobRequest request, Token&& token) {
-    return Initiate<Status>(std::forward<Token>(token), &Ledger::SubmitUpdateJob,
-                            std::move(context), std::move(request));
-  }
-  template <typename Token>
-  auto async_cancel_job(RequestContext context, CancelJobRequest request, Token&& token) {
-    return Initiate<StatusOr<JobReference>>(std::forward<Token>(token), &Ledger::SubmitCancelJob,
-                                            std::move(context), std::move(request));
-  }
-  template <typename Token>
-  auto async_delete_job(RequestContext context, DeleteJobRequest request, Token&& token) {
-    return Initiate<Status>(std::forward<Token>(token), &Ledger::SubmitDeleteJob,
-                            std::move(context), std::move(request));
-  }
-  template <typename Token>
-  auto async_associate_targets_with_job(RequestContext context,
-                                        AssociateTargetsWithJobRequest request, Token&& token) {
-    return Initiate<StatusOr<JobReference>>(std::forward<Token>(token),
-                                            &Ledger::SubmitAssociateTargetsWithJob,
-                                            std::move(context), std::move(request));
-  }
-  template <typename Token>
-  auto async_cancel_job_execution(RequestContext context, CancelJobExecutionRequest request,
-                                  Token&& token) {
-    return Initiate<Status>(std::forward<Token>(token), &Ledger::SubmitCancelJobExecution,
-                            std::move(context), std::move(request));
-  }
-  template <typename Token>
-  auto async_delete_job_execution(RequestContext context, DeleteJobExecutionRequest request,
-                                  Token&& token) {
-    return Initiate<Status>(std::forward<Token>(token), &Ledger::SubmitDeleteJobExecution,
-                            std::move(context), std::move(request));
-  }
-
-  // ---- device plane ----
-  template <typename Token>
-  auto async_update_job_execution(RequestContext context, UpdateJobExecutionRequest request,
-                                  Token&& token) {
-    return Initiate<StatusOr<UpdateJobExecutionResponse>>(
-        std::forward<Token>(token), &Ledger::SubmitUpdateJobExecution, std::move(context),
-        std::move(request));
-  }
-  template <typename Token>
-  auto async_start_next_pending_job_execution(RequestContext context,
-                                              StartNextPendingJobExecutionRequest request,
-                                              Token&& token) {
-    return Initiate<StatusOr<StartNextPendingJobExecutionResponse>>(
-        std::forward<Token>(token), &Ledger::SubmitStartNextPendingJobExecution,
-        std::move(context), std::move(request));
-  }
-
-  // ---- thing registry ----
-  template <typename Token>
-  auto async_add_thing_to_thing_group(RequestContext context, ThingGroupMembershipRequest request,
-                                      Token&& token) {
-    return Initiate<Status>(std::forward<Token>(token), &Ledger::SubmitAddThingToThingGroup,
-                            std::move(context), std::move(request));
-  }
-  template <typename Token>
-  auto async_remove_thing_from_thing_group(RequestContext context,
-                                           ThingGroupMembershipRequest request, Token&& token) {
-    return Initiate<Status>(std::forward<Token>(token), &Ledger::SubmitRemoveThingFromThingGroup,
-                            std::move(context), std::move(request));
-  }
-  template <typename Token>
-  auto async_delete_thing(RequestContext context, DeleteThingRequest request, Token&& token) {
-    return Initiate<Status>(std::forward<Token>(token), &Ledger::SubmitDeleteThing,
-                            std::move(context), std::move(request));
-  }
+  JOBLEDGER_LEDGER_COMMANDS(JOBLEDGER_ASYNC)
+#undef JOBLEDGER_ASYNC
 
  private:
   // Starts `submit` on the ledger; the outcome (of type Outcome) is posted to the

@@ -185,6 +185,32 @@ struct DeleteThingRequest {
   std::string thing_name;
 };
 
+// Every command of the ledger, once: X(Name, snake_name, Request, Answer).
+//   Name        the AWS operation, and the stem of Ledger::Name (blocking) and
+//               Ledger::SubmitName (ledger/ledger.h)
+//   snake_name  AsyncLedger::async_snake_name (ledger/async.h)
+//   Request     what it takes (validated by ledger/validation.h's Validate)
+//   Answer      what it answers: Status (nothing more) or StatusOr<T>; a StatusOr
+//               answer is kept with the request id's record, for retries
+// Its decide step is internal::Decider::Name. A new command is a line here, its request
+// type, its Validate and its Decider method; the entry points follow from the line.
+#define JOBLEDGER_LEDGER_COMMANDS(X)                                                              \
+  X(CreateJob, create_job, CreateJobRequest, StatusOr<JobReference>)                              \
+  X(UpdateJob, update_job, UpdateJobRequest, Status)                                              \
+  X(CancelJob, cancel_job, CancelJobRequest, StatusOr<JobReference>)                              \
+  X(DeleteJob, delete_job, DeleteJobRequest, Status)                                              \
+  X(AssociateTargetsWithJob, associate_targets_with_job, AssociateTargetsWithJobRequest,          \
+    StatusOr<JobReference>)                                                                       \
+  X(CancelJobExecution, cancel_job_execution, CancelJobExecutionRequest, Status)                  \
+  X(DeleteJobExecution, delete_job_execution, DeleteJobExecutionRequest, Status)                  \
+  X(UpdateJobExecution, update_job_execution, UpdateJobExecutionRequest,                          \
+    StatusOr<UpdateJobExecutionResponse>)                                                         \
+  X(StartNextPendingJobExecution, start_next_pending_job_execution,                               \
+    StartNextPendingJobExecutionRequest, StatusOr<StartNextPendingJobExecutionResponse>)          \
+  X(AddThingToThingGroup, add_thing_to_thing_group, ThingGroupMembershipRequest, Status)          \
+  X(RemoveThingFromThingGroup, remove_thing_from_thing_group, ThingGroupMembershipRequest, Status) \
+  X(DeleteThing, delete_thing, DeleteThingRequest, Status)
+
 // What AdvanceTo appended.
 struct AdvanceResult {
   uint64_t appended = 0;       // events appended

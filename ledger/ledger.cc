@@ -171,10 +171,10 @@ class LedgerImpl final : public Ledger {
     return Status();
   }
 
-  // A command whose outcome is a Status.
+  // A command answered with a Status only.
   template <typename Request, typename Method>
-  Status SubmitStatus(RequestContext context, Request request, DoneStatus done, Admission admission,
-                      Method method) {
+  Status SubmitCommand(RequestContext context, Request request, DoneStatus done, Admission admission,
+                       Method method) {
     Status valid = Validate(request, context_);
     if (!valid.ok()) {
       done(std::move(valid));
@@ -190,25 +190,35 @@ class LedgerImpl final : public Ledger {
         admission);
   }
 
-  // A command answered with a JobReference (a retry: from the event it appended first).
-  template <typename Request, typename Method>
-  Status SubmitReference(RequestContext context, Request request, Done<JobReference> done,
-                         Admission admission, Method method) {
+  // A command answered with a T (kept with its request id's record: a retry gets it
+  // back; a record that kept none is answered by Unkept).
+  template <typename Request, typename T, typename Method>
+  Status SubmitCommand(RequestContext context, Request request, Done<T> done, Admission admission,
+                       Method method) {
     Status valid = Validate(request, context_);
     if (!valid.ok()) {
       done(std::move(valid));
       return Status();
     }
-    return Submit<JobReference>(
-        std::move(context),
-        [request = std::move(request), method](Decider& d) { return (d.*method)(request); },
-        [this, done = std::move(done)](StatusOr<std::pair<JobReference, AppendResult>> r) {
+    auto shared = std::make_shared<const Request>(std::move(request));
+    return Submit<T>(
+        std::move(context), [shared, method](Decider& d) { return (d.*method)(*shared); },
+        [this, shared, done = std::move(done)](StatusOr<std::pair<T, AppendResult>> r) {
           if (!r.ok()) return done(r.status());
-          if (r->second.duplicate && r->second.answer.empty()) return done(ReferenceFromLog(r->second));
-          done(std::move(r->first));
+          if (!r->second.duplicate || !r->second.answer.empty()) return done(std::move(r->first));
+          done(Unkept(*shared, r->second));
         },
         admission);
   }
+
+#define JOBLEDGER_SUBMIT(Name, snake_name, Request, Answer)                                         \
+  Status Submit##Name(RequestContext context, Request request, std::function<void(Answer)> done,    \
+                      Admission admission) override {                                               \
+    return SubmitCommand(std::move(context), std::move(request), std::move(done), admission,        \
+                         &Decider::Name);                                                           \
+  }
+  JOBLEDGER_LEDGER_COMMANDS(JOBLEDGER_SUBMIT)
+#undef JOBLEDGER_SUBMIT
 
   void NotifyDue(const AppendResult& appended) {
     if (appended.duplicate || appended.last_sequence < appended.first_sequence) return;
@@ -220,10 +230,13 @@ class LedgerImpl final : public Ledger {
     if (listener) listener();
   }
 
-  // The JobReference of a retried request whose record kept no answer (written by a
-  // build before answers were kept, or brought in by an import: an export holds the
-  // events only), from the event it appended first.
-  StatusOr<JobReference> ReferenceFromLog(const AppendResult& appended) {
+  // ---- retries whose record kept no answer ----
+  // Written by a build before answers were kept, or brought in by an import (an export
+  // holds the events only): answered from the log, one way per answer type.
+
+  // A job reference: from the event the request appended first.
+  template <typename Request>
+  StatusOr<JobReference> Unkept(const Request& /*request*/, const AppendResult& appended) {
     JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(appended.first_sequence));
     std::string job_id(JobIdOf(first.body));
     JobReference ref{JobArn(context_, job_id), job_id, std::nullopt};
@@ -297,80 +310,9 @@ class LedgerImpl final : public Ledger {
 
   void BeginClose() { closing_.store(true, std::memory_order_release); }
 
-  Status SubmitCreateJob(RequestContext context, CreateJobRequest request, Done<JobReference> done,
-                         Admission admission) override {
-    return SubmitReference(std::move(context), std::move(request), std::move(done), admission,
-                           &Decider::CreateJob);
-  }
-  Status SubmitUpdateJob(RequestContext context, UpdateJobRequest request, DoneStatus done,
-                         Admission admission) override {
-    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
-                        &Decider::UpdateJob);
-  }
-  Status SubmitCancelJob(RequestContext context, CancelJobRequest request, Done<JobReference> done,
-                         Admission admission) override {
-    return SubmitReference(std::move(context), std::move(request), std::move(done), admission,
-                           &Decider::CancelJob);
-  }
-  Status SubmitDeleteJob(RequestContext context, DeleteJobRequest request, DoneStatus done,
-                         Admission admission) override {
-    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
-                        &Decider::DeleteJob);
-  }
-  Status SubmitAssociateTargetsWithJob(RequestContext context, AssociateTargetsWithJobRequest request,
-                                       Done<JobReference> done, Admission admission) override {
-    return SubmitReference(std::move(context), std::move(request), std::move(done), admission,
-                           &Decider::AssociateTargets);
-  }
-  Status SubmitCancelJobExecution(RequestContext context, CancelJobExecutionRequest request,
-                                  DoneStatus done, Admission admission) override {
-    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
-                        &Decider::CancelJobExecution);
-  }
-  Status SubmitDeleteJobExecution(RequestContext context, DeleteJobExecutionRequest request,
-                                  DoneStatus done, Admission admission) override {
-    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
-                        &Decider::DeleteJobExecution);
-  }
-  Status SubmitAddThingToThingGroup(RequestContext context, ThingGroupMembershipRequest request,
-                                    DoneStatus done, Admission admission) override {
-    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
-                        &Decider::AddThingToThingGroup);
-  }
-  Status SubmitRemoveThingFromThingGroup(RequestContext context, ThingGroupMembershipRequest request,
-                                         DoneStatus done, Admission admission) override {
-    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
-                        &Decider::RemoveThingFromThingGroup);
-  }
-  Status SubmitDeleteThing(RequestContext context, DeleteThingRequest request, DoneStatus done,
-                           Admission admission) override {
-    return SubmitStatus(std::move(context), std::move(request), std::move(done), admission,
-                        &Decider::DeleteThing);
-  }
-
-  Status SubmitUpdateJobExecution(RequestContext context, UpdateJobExecutionRequest request,
-                                  Done<UpdateJobExecutionResponse> done, Admission admission) override {
-    Status valid = Validate(request, context_);
-    if (!valid.ok()) {
-      done(std::move(valid));
-      return Status();
-    }
-    auto shared = std::make_shared<const UpdateJobExecutionRequest>(std::move(request));
-    return Submit<UpdateJobExecutionResponse>(
-        std::move(context), [shared](Decider& d) { return d.UpdateJobExecution(*shared); },
-        [this, shared, done = std::move(done)](
-            StatusOr<std::pair<UpdateJobExecutionResponse, AppendResult>> r) {
-          if (!r.ok()) return done(r.status());
-          if (!r->second.duplicate || !r->second.answer.empty()) return done(std::move(r->first));
-          done(RetriedUpdate(*shared, r->second));
-        },
-        admission);
-  }
-
-  // A retried update whose record kept no answer (see ReferenceFromLog): answered
-  // with what the original appended.
-  StatusOr<UpdateJobExecutionResponse> RetriedUpdate(const UpdateJobExecutionRequest& request,
-                                                     const AppendResult& appended) {
+  // An update: what the original appended.
+  StatusOr<UpdateJobExecutionResponse> Unkept(const UpdateJobExecutionRequest& request,
+                                              const AppendResult& appended) {
     JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(appended.first_sequence));
     UpdateJobExecutionResponse out;
     const auto* changed = std::get_if<ExecutionStatusChanged>(&first.body);
@@ -395,29 +337,10 @@ class LedgerImpl final : public Ledger {
     return out;
   }
 
-  Status SubmitStartNextPendingJobExecution(RequestContext context,
-                                            StartNextPendingJobExecutionRequest request,
-                                            Done<StartNextPendingJobExecutionResponse> done,
-                                            Admission admission) override {
-    Status valid = Validate(request, context_);
-    if (!valid.ok()) {
-      done(std::move(valid));
-      return Status();
-    }
-    return Submit<StartNextPendingJobExecutionResponse>(
-        std::move(context), [request = std::move(request)](Decider& d) { return d.StartNext(request); },
-        [this, done = std::move(done)](
-            StatusOr<std::pair<StartNextPendingJobExecutionResponse, AppendResult>> r) {
-          if (!r.ok()) return done(r.status());
-          if (!r->second.duplicate || !r->second.answer.empty()) return done(std::move(r->first));
-          done(RetriedStart(r->second));
-        },
-        admission);
-  }
-
-  // A retried start whose record kept no answer (see ReferenceFromLog): the execution
-  // it started, as it stands now (the first answer is not known).
-  StatusOr<StartNextPendingJobExecutionResponse> RetriedStart(const AppendResult& appended) {
+  // A start: the execution it started, as it stands now (the first answer is not
+  // known).
+  StatusOr<StartNextPendingJobExecutionResponse> Unkept(const StartNextPendingJobExecutionRequest& /*request*/,
+                                                        const AppendResult& appended) {
     JOBLEDGER_ASSIGN_OR_RETURN(Event first, log_->Read(appended.first_sequence));
     StartNextPendingJobExecutionResponse out;
     const auto* changed = std::get_if<ExecutionStatusChanged>(&first.body);
@@ -667,30 +590,17 @@ Outcome Wait(SubmitFn submit) {
 
 }  // namespace
 
-#define JOBLEDGER_BLOCKING(Outcome, Name, Request)                                     \
-  Outcome Ledger::Name(const RequestContext& context, const Request& request) {         \
+#define JOBLEDGER_BLOCKING(Name, snake_name, Request, Answer)                          \
+  Answer Ledger::Name(const RequestContext& context, const Request& request) {          \
     if (log().on_writer_thread()) {                                                     \
-      return Outcome(FailedPreconditionError(                                           \
+      return Answer(FailedPreconditionError(                                            \
           #Name ": a blocking command on the writer thread would wait for itself"));     \
     }                                                                                   \
-    return Wait<Outcome>(                                                               \
+    return Wait<Answer>(                                                                \
         [&](auto done) { return Submit##Name(context, request, std::move(done)); });    \
   }
 
-JOBLEDGER_BLOCKING(StatusOr<JobReference>, CreateJob, CreateJobRequest)
-JOBLEDGER_BLOCKING(Status, UpdateJob, UpdateJobRequest)
-JOBLEDGER_BLOCKING(StatusOr<JobReference>, CancelJob, CancelJobRequest)
-JOBLEDGER_BLOCKING(Status, DeleteJob, DeleteJobRequest)
-JOBLEDGER_BLOCKING(StatusOr<JobReference>, AssociateTargetsWithJob, AssociateTargetsWithJobRequest)
-JOBLEDGER_BLOCKING(Status, CancelJobExecution, CancelJobExecutionRequest)
-JOBLEDGER_BLOCKING(Status, DeleteJobExecution, DeleteJobExecutionRequest)
-JOBLEDGER_BLOCKING(StatusOr<UpdateJobExecutionResponse>, UpdateJobExecution,
-                   UpdateJobExecutionRequest)
-JOBLEDGER_BLOCKING(StatusOr<StartNextPendingJobExecutionResponse>, StartNextPendingJobExecution,
-                   StartNextPendingJobExecutionRequest)
-JOBLEDGER_BLOCKING(Status, AddThingToThingGroup, ThingGroupMembershipRequest)
-JOBLEDGER_BLOCKING(Status, RemoveThingFromThingGroup, ThingGroupMembershipRequest)
-JOBLEDGER_BLOCKING(Status, DeleteThing, DeleteThingRequest)
+JOBLEDGER_LEDGER_COMMANDS(JOBLEDGER_BLOCKING)
 
 #undef JOBLEDGER_BLOCKING
 

@@ -145,66 +145,38 @@ class Ledger {
   using DoneStatus = std::function<void(Status)>;
   enum class Admission { kWait, kTry };
 
-  virtual Status SubmitCreateJob(RequestContext context, CreateJobRequest request,
-                                 Done<JobReference> done, Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitUpdateJob(RequestContext context, UpdateJobRequest request, DoneStatus done,
-                                 Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitCancelJob(RequestContext context, CancelJobRequest request,
-                                 Done<JobReference> done, Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitDeleteJob(RequestContext context, DeleteJobRequest request, DoneStatus done,
-                                 Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitAssociateTargetsWithJob(RequestContext context,
-                                               AssociateTargetsWithJobRequest request,
-                                               Done<JobReference> done,
-                                               Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitCancelJobExecution(RequestContext context, CancelJobExecutionRequest request,
-                                          DoneStatus done, Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitDeleteJobExecution(RequestContext context, DeleteJobExecutionRequest request,
-                                          DoneStatus done, Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitUpdateJobExecution(RequestContext context, UpdateJobExecutionRequest request,
-                                          Done<UpdateJobExecutionResponse> done,
-                                          Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitStartNextPendingJobExecution(
-      RequestContext context, StartNextPendingJobExecutionRequest request,
-      Done<StartNextPendingJobExecutionResponse> done, Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitAddThingToThingGroup(RequestContext context, ThingGroupMembershipRequest request,
-                                            DoneStatus done, Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitRemoveThingFromThingGroup(RequestContext context,
-                                                 ThingGroupMembershipRequest request, DoneStatus done,
-                                                 Admission admission = Admission::kWait) = 0;
-  virtual Status SubmitDeleteThing(RequestContext context, DeleteThingRequest request, DoneStatus done,
-                                   Admission admission = Admission::kWait) = 0;
+  // One per command of JOBLEDGER_LEDGER_COMMANDS (ledger/commands.h):
+  //   Status SubmitName(RequestContext, Request, std::function<void(Answer)> done,
+  //                     Admission = kWait);
+  // e.g. SubmitCreateJob(context, CreateJobRequest, Done<JobReference>).
+#define JOBLEDGER_DECLARE_SUBMIT(Name, snake_name, Request, Answer)                      \
+  virtual Status Submit##Name(RequestContext context, Request request,                  \
+                              std::function<void(Answer)> done,                         \
+                              Admission admission = Admission::kWait) = 0;
+  JOBLEDGER_LEDGER_COMMANDS(JOBLEDGER_DECLARE_SUBMIT)
+#undef JOBLEDGER_DECLARE_SUBMIT
 
   // ---- commands, blocking: each submits and waits for the outcome ----
   // Must not be called on the writer thread (from a `done` callback or a listener):
   // that returns kFailedPrecondition rather than waiting for itself.
 
-  // control plane
-  StatusOr<JobReference> CreateJob(const RequestContext& context, const CreateJobRequest& request);
-  Status UpdateJob(const RequestContext& context, const UpdateJobRequest& request);
-  StatusOr<JobReference> CancelJob(const RequestContext& context, const CancelJobRequest& request);
-  Status DeleteJob(const RequestContext& context, const DeleteJobRequest& request);
-  StatusOr<JobReference> AssociateTargetsWithJob(const RequestContext& context,
-                                                 const AssociateTargetsWithJobRequest& request);
-  Status CancelJobExecution(const RequestContext& context, const CancelJobExecutionRequest& request);
-  Status DeleteJobExecution(const RequestContext& context, const DeleteJobExecutionRequest& request);
+  // One per command of JOBLEDGER_LEDGER_COMMANDS: Answer Name(context, request), e.g.
+  // StatusOr<JobReference> CreateJob(const RequestContext&, const CreateJobRequest&).
+  // The control plane: CreateJob, UpdateJob, CancelJob, DeleteJob,
+  // AssociateTargetsWithJob, CancelJobExecution, DeleteJobExecution. The device plane:
+  // UpdateJobExecution, StartNextPendingJobExecution (and GetPendingJobExecutions
+  // below, a read). The thing registry, as far as jobs need it: AddThingToThingGroup,
+  // RemoveThingFromThingGroup (adding a member twice, or removing a non-member, is
+  // accepted and appends nothing, as the service's own calls are idempotent),
+  // DeleteThing (an unknown thing is ResourceNotFoundException).
+#define JOBLEDGER_DECLARE_BLOCKING(Name, snake_name, Request, Answer) \
+  Answer Name(const RequestContext& context, const Request& request);
+  JOBLEDGER_LEDGER_COMMANDS(JOBLEDGER_DECLARE_BLOCKING)
+#undef JOBLEDGER_DECLARE_BLOCKING
 
-  // device plane
-  StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(const RequestContext& context,
-                                                          const UpdateJobExecutionRequest& request);
-  StatusOr<StartNextPendingJobExecutionResponse> StartNextPendingJobExecution(
-      const RequestContext& context, const StartNextPendingJobExecutionRequest& request);
   // Reads only; appends nothing.
   virtual StatusOr<GetPendingJobExecutionsResponse> GetPendingJobExecutions(
       std::string_view thing_name) const = 0;
-
-  // thing registry, as far as jobs need it. Adding a member twice, or removing a
-  // non-member, is accepted and appends nothing (as the service's own calls are
-  // idempotent). Deleting an unknown thing is ResourceNotFoundException.
-  Status AddThingToThingGroup(const RequestContext& context, const ThingGroupMembershipRequest& request);
-  Status RemoveThingFromThingGroup(const RequestContext& context,
-                                   const ThingGroupMembershipRequest& request);
-  Status DeleteThing(const RequestContext& context, const DeleteThingRequest& request);
 
   // ---- time ----
   // Appends every time-driven consequence due at or before `now_micros` (rollout

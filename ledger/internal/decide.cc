@@ -555,7 +555,7 @@ Status Decider::DeleteJob(const DeleteJobRequest& r) {
   return Emit(actor_, 0, JobDeleted{r.job_id, r.force}).status();
 }
 
-StatusOr<JobReference> Decider::AssociateTargets(const AssociateTargetsWithJobRequest& r) {
+StatusOr<JobReference> Decider::AssociateTargetsWithJob(const AssociateTargetsWithJobRequest& r) {
   JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(r.job_id));
   if (job.target_selection != TargetSelection::kContinuous) {
     return InvalidRequest("jobId: targets can be associated only with a CONTINUOUS job; " +
@@ -674,7 +674,7 @@ StatusOr<UpdateJobExecutionResponse> Decider::UpdateJobExecution(
   return out;
 }
 
-StatusOr<StartNextPendingJobExecutionResponse> Decider::StartNext(
+StatusOr<StartNextPendingJobExecutionResponse> Decider::StartNextPendingJobExecution(
     const StartNextPendingJobExecutionRequest& r) {
   JOBLEDGER_ASSIGN_OR_RETURN(std::vector<PendingEntry> pending, store_.PendingOfThing(r.thing_name));
   // The candidate with its job, read once. An execution a cancel still in chunks is

@@ -40,11 +40,11 @@ class Decider {
   Status UpdateJob(const UpdateJobRequest& r);
   StatusOr<JobReference> CancelJob(const CancelJobRequest& r);
   Status DeleteJob(const DeleteJobRequest& r);
-  StatusOr<JobReference> AssociateTargets(const AssociateTargetsWithJobRequest& r);
+  StatusOr<JobReference> AssociateTargetsWithJob(const AssociateTargetsWithJobRequest& r);
   Status CancelJobExecution(const CancelJobExecutionRequest& r);
   Status DeleteJobExecution(const DeleteJobExecutionRequest& r);
   StatusOr<UpdateJobExecutionResponse> UpdateJobExecution(const UpdateJobExecutionRequest& r);
-  StatusOr<StartNextPendingJobExecutionResponse> StartNext(
+  StatusOr<StartNextPendingJobExecutionResponse> StartNextPendingJobExecution(
       const StartNextPendingJobExecutionRequest& r);
   // The next chunk of a job's unfinished work: its fan-out (JobState::fanout_pending)
   // or the cancel of its executions (CancelPending); nothing when it is finished or the

@@ -105,7 +105,9 @@ struct DriftReport {
   bool ok() const { return differences.empty(); }
 };
 
-class ProjectionManager : public AppendObserver {
+// Observes the log's appends (inline projections fold inside them) through a private
+// base: callers see the projections, not the observer hooks.
+class ProjectionManager : private AppendObserver {
  public:
   struct Entry {
     std::unique_ptr<Projection> projection;
@@ -144,12 +146,12 @@ class ProjectionManager : public AppendObserver {
   // Folds the log into a scratch family and compares it with the active one.
   StatusOr<DriftReport> CheckDrift(std::string_view name);
 
+ private:
   // AppendObserver: applies inline projections inside the append.
   Status OnAppend(AppendTxn& txn) override;
   void OnAppendKept() override;
   void OnAppendDropped() override;
 
- private:
   struct Slot;
   explicit ProjectionManager(EventLog& log);
   Slot* FindSlot(std::string_view name) const;

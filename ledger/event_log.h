@@ -44,6 +44,7 @@
 
 #include "ledger/clock.h"
 #include "ledger/event.h"
+#include "ledger/rows.h"
 #include "ledger/status.h"
 
 namespace rocksdb {
@@ -307,59 +308,6 @@ enum class WriterStage {
 inline constexpr size_t kWriterStageCount = 7;
 std::string_view WriterStageName(WriterStage stage);
 
-// An upper layer's column family (the ledger's write-side state, a projection),
-// opened with EventLog::OpenFamily. Its rows are written only inside an append, so
-// they always agree with the events that caused them.
-struct FamilyId {
-  uint32_t value = 0;
-  friend bool operator==(const FamilyId&, const FamilyId&) = default;
-};
-
-// Iterates the rows of one family whose keys start with a prefix, in key order.
-// Check status() when Valid() turns false: a storage error also ends iteration.
-class RowIterator {
- public:
-  virtual ~RowIterator() = default;
-  virtual void Seek(std::string_view key) = 0;         // first row >= key
-  virtual void SeekForPrev(std::string_view key) = 0;  // last row <= key
-  virtual void SeekToFirst() = 0;
-  virtual void SeekToLast() = 0;
-  virtual bool Valid() const = 0;
-  virtual std::string_view key() const = 0;    // requires Valid()
-  virtual std::string_view value() const = 0;  // requires Valid()
-  virtual void Next() = 0;
-  virtual void Prev() = 0;
-  virtual Status status() const = 0;
-};
-
-// Reads and writes rows of upper layers' families inside one atomic write; reads see
-// the write's own pending rows.
-class RowTxn {
- public:
-  virtual ~RowTxn() = default;
-  virtual Status Put(FamilyId family, std::string_view key, std::string_view value) = 0;
-  virtual Status Delete(FamilyId family, std::string_view key) = 0;
-  virtual StatusOr<std::optional<std::string>> Get(FamilyId family,
-                                                   std::string_view key) const = 0;
-  virtual std::unique_ptr<RowIterator> Scan(FamilyId family, std::string_view prefix) const = 0;
-  // Put, for a row that nothing reads, rewrites or deletes in this write: a buffer
-  // may keep it aside, unsorted, where this write's Get and Scan do not see it (an
-  // index row written once per event, such as "thing T has execution J#N"). After
-  // the write it reads like any row. By default the same as Put.
-  virtual Status PutUnread(FamilyId family, std::string_view key, std::string_view value) {
-    return Put(family, key, value);
-  }
-};
-
-// The buffer of EventLog::IngestRows: rows of one family kept in memory, sorted, until
-// they are written as one table file.
-class IngestTxn : public RowTxn {
- public:
-  // Bytes of the keys and values buffered so far (what the buffer costs in memory,
-  // give or take the map's nodes).
-  virtual size_t buffered_bytes() const = 0;
-};
-
 // One append in the making, handed to a DecideFn under the log's append lock. The
 // decide step reads state (seeing its own writes), adds events and writes rows; all
 // of it is committed in one WriteBatch if it returns OK, and nothing if it fails.
@@ -606,15 +554,6 @@ class EventLog {
 // The chain hash of `event` (from its previousHash, sequence and canonical bytes): what
 // an external verifier recomputes. Equal to the stored hash of an intact event.
 Hash EventHash(const Event& event);
-
-// A row key for a message: printable ASCII as is, other bytes as \xNN.
-std::string PrintableKey(std::string_view key);
-
-// Lists the rows that differ between two families of `log` (a stored family and a
-// fresh fold of the log, say), in key order, at most `limit` lines, each naming the
-// key (printable bytes as is, others as \xNN).
-StatusOr<std::vector<std::string>> CompareFamilies(const EventLog& log, FamilyId a, FamilyId b,
-                                                   size_t limit = 100);
 
 }  // namespace jobledger
 

@@ -9,6 +9,7 @@
 #include "ledger/event.h"
 #include "ledger/event_log.h"
 #include "ledger/ledger.h"
+#include "ledger/rows.h"
 #include "ledger/scheduler.h"
 #include "ledger/status.h"
 #include "ledger/validation.h"

@@ -117,7 +117,6 @@ struct GroupState {
   std::vector<std::pair<int64_t, uint64_t>> time_runs;  // (recordedAt, last sequence)
   std::map<std::string, std::pair<uint64_t, uint64_t>> request_runs;  // id -> first, last
   std::map<std::string, AppendResult> requests;  // AppendOptions::request_id -> result
-  std::map<std::string, std::string> answers;     // request_id -> AppendTxn::SetAnswer's
   std::map<std::string, uint64_t, std::less<>> job_last;  // job -> its last sequence here
   // Idle RocksDB iterators by family (see RocksTxn::Scan). Declared last: destroyed
   // first, while the families' handles are still held by the log.
@@ -614,9 +613,9 @@ StatusOr<AppendResult> RocksEventLog::DecideOne(GroupState& group, const Pending
   if (count > 0) {
     *joined = true;
     if (!options.request_id.empty()) {
-      AppendResult& kept = group.requests.emplace(options.request_id, result).first->second;
-      kept.answer = txn.TakeAnswer();
-      if (!kept.answer.empty()) group.answers[options.request_id] = kept.answer;
+      // With AppendTxn::SetAnswer's answer: a retry in this group gets it, and the
+      // request's record keeps it.
+      group.requests.emplace(options.request_id, result).first->second.answer = txn.TakeAnswer();
     }
   }
   return result;
@@ -678,7 +677,7 @@ Status RocksEventLog::CommitGroup(GroupState& group, bool sync) {
     if (!bs.ok()) break;
     uint64_t run_first = range.first;
     std::string answer;
-    if (auto it = group.answers.find(id); it != group.answers.end()) answer = it->second;
+    if (auto it = group.requests.find(id); it != group.requests.end()) answer = it->second.answer;
     // An import continues a request that an earlier chunk began: keep its start (and
     // what it stored).
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> known, Get(requests_, internal::RequestKey(id)));

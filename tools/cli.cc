@@ -385,7 +385,8 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
     if (app.get_subcommands().empty()) {
       // Name the word that is not a command, rather than "a subcommand is required".
       static const std::set<std::string> kValued = {"--db", "--now", "--actor", "--request-id", "--output",
-                                                    "--as-of", "--at-seq", "--lock-timeout"};
+                                                    "--as-of", "--at-seq", "--lock-timeout",
+                                                    "--region", "--account-id"};
       for (size_t i = 0; i < args.size(); ++i) {
         if (kValued.count(args[i]) > 0) {
           ++i;

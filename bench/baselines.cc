@@ -13,7 +13,7 @@
 
 #include "ledger/internal/codec.h"
 #include "ledger/internal/keys.h"
-#include "replay/event_json.h"
+#include "jobledger/event_json.h"
 
 #if JOBLEDGER_BENCH_SQLITE
 #include <sqlite3.h>

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/status.h"
+#include "jobledger/status.h"
 
 namespace jobledger::bench {
 

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "ledger/status.h"
+#include "jobledger/status.h"
 
 namespace jobledger::bench {
 

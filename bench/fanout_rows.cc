@@ -8,10 +8,10 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/ledger.h"
-#include "projections/jobs_projection.h"
-#include "projections/projection_manager.h"
+#include "jobledger/clock.h"
+#include "jobledger/ledger.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/projection_manager.h"
 
 namespace jobledger::bench {
 namespace {

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string>
 
-#include "ledger/status.h"
+#include "jobledger/status.h"
 
 namespace jobledger::bench {
 

@@ -93,11 +93,11 @@
 #include "bench/fanout_rows.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/keys.h"
-#include "ledger/ledger.h"
-#include "ledger/validation.h"
-#include "projections/jobs_projection.h"
-#include "projections/projection_manager.h"
-#include "projections/read_models.h"
+#include "jobledger/ledger.h"
+#include "jobledger/validation.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/read_models.h"
 
 using namespace jobledger;
 using namespace jobledger::bench;

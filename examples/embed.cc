@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <string>
 
-#include "ledger/event_log.h"
+#include "jobledger/event_log.h"
 
 using namespace jobledger;
 

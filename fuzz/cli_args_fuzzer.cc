@@ -34,7 +34,7 @@
 #include <vector>
 
 #include "fuzz/fuzz_util.h"
-#include "ledger/clock.h"
+#include "jobledger/clock.h"
 #include "tools/cli.h"
 
 namespace jobledger::fuzz {

@@ -30,9 +30,9 @@
 #include <variant>
 
 #include "fuzz/fuzz_util.h"
-#include "ledger/event.h"
+#include "jobledger/event.h"
 #include "ledger/internal/codec.h"
-#include "ledger/status.h"
+#include "jobledger/status.h"
 
 namespace jobledger::fuzz {
 namespace {

@@ -1,4 +1,4 @@
-// Fuzz target: the JSON-lines importer (replay/replay.h Import, replay/event_json.h),
+// Fuzz target: the JSON-lines importer (jobledger/replay.h Import, jobledger/event_json.h),
 // as a user's `jobledger import --file` presents a hostile or damaged export.
 //
 // The input is the file. If it starts with '!', the rest is re-chained first: every
@@ -44,15 +44,15 @@
 
 #include "fuzz/fuzz_env.h"
 #include "fuzz/fuzz_util.h"
-#include "ledger/clock.h"
-#include "ledger/event_log.h"
+#include "jobledger/clock.h"
+#include "jobledger/event_log.h"
 #include "ledger/internal/codec.h"
-#include "ledger/ledger.h"
-#include "ledger/validation.h"
-#include "projections/jobs_projection.h"
-#include "projections/projection_manager.h"
-#include "replay/event_json.h"
-#include "replay/replay.h"
+#include "jobledger/ledger.h"
+#include "jobledger/validation.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/event_json.h"
+#include "jobledger/replay.h"
 
 namespace jobledger::fuzz {
 namespace {

@@ -1,4 +1,4 @@
-// Fuzz target: sequences of ledger commands (ledger/ledger.h) on a small id space (4
+// Fuzz target: sequences of ledger commands (jobledger/ledger.h) on a small id space (4
 // jobs, 4 things, 2 groups), with the "jobs" projection inline and a ManualClock, in
 // a fresh ledger per input. Each input byte sequence is a program: an opcode byte,
 // then the bytes its command consumes (see Step()); at most kMaxSteps steps.
@@ -22,7 +22,7 @@
 //
 // Known library bug (open): Ledger::GetPendingJobExecutions orders executions queued
 // (or started) at the same microsecond by queue order, not by jobId as
-// ledger/commands.h says and the read models do. JOBLEDGER_FUZZ_SKIP_KNOWN=1 compares
+// jobledger/commands.h says and the read models do. JOBLEDGER_FUZZ_SKIP_KNOWN=1 compares
 // the two lists sorted, so fuzzing can go past it.
 
 #include <algorithm>
@@ -40,12 +40,12 @@
 
 #include "fuzz/fuzz_env.h"
 #include "fuzz/fuzz_util.h"
-#include "ledger/clock.h"
-#include "ledger/ledger.h"
-#include "ledger/validation.h"
-#include "projections/jobs_projection.h"
-#include "projections/projection_manager.h"
-#include "projections/read_models.h"
+#include "jobledger/clock.h"
+#include "jobledger/ledger.h"
+#include "jobledger/validation.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/read_models.h"
 
 namespace jobledger::fuzz {
 namespace {
@@ -221,7 +221,7 @@ bool SkipKnown() {
   return skip;
 }
 
-// By (queuedAt or startedAt, jobId), as ledger/commands.h documents both lists.
+// By (queuedAt or startedAt, jobId), as jobledger/commands.h documents both lists.
 void SortPending(GetPendingJobExecutionsResponse* r) {
   auto by = [](bool started) {
     return [started](const PendingJobExecution& a, const PendingJobExecution& b) {

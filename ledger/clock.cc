@@ -1,4 +1,4 @@
-#include "ledger/clock.h"
+#include "jobledger/clock.h"
 
 #include <chrono>
 

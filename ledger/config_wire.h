@@ -7,7 +7,7 @@
 
 #include <optional>
 
-#include "ledger/event.h"
+#include "jobledger/event.h"
 #include "ledger/wire.h"
 
 namespace jobledger {

@@ -1,4 +1,4 @@
-#include "ledger/event.h"
+#include "jobledger/event.h"
 
 #include <array>
 #include <type_traits>

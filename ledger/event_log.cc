@@ -1,4 +1,4 @@
-#include "ledger/event_log.h"
+#include "jobledger/event_log.h"
 
 #include "ledger/internal/codec.h"
 #include "ledger/internal/hash_chain.h"

@@ -1,4 +1,4 @@
-#include "ledger/ledger.h"
+#include "jobledger/ledger.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -16,7 +16,7 @@
 #include "ledger/internal/mutex.h"
 #include "ledger/internal/state.h"
 #include "ledger/test_hooks.h"
-#include "ledger/validation.h"
+#include "jobledger/validation.h"
 
 namespace jobledger {
 namespace {
@@ -385,7 +385,7 @@ class LedgerImpl final : public Ledger {
       }
     }
     // Queued by queue time, in progress by start time; ties by jobId (as the read
-    // models and ledger/commands.h say).
+    // models and jobledger/commands.h say).
     std::stable_sort(out.queued_jobs.begin(), out.queued_jobs.end(),
                      [](const PendingJobExecution& a, const PendingJobExecution& b) {
                        return std::tie(a.queued_at_micros, a.job_id) < std::tie(b.queued_at_micros, b.job_id);

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/event_log.h"
+#include "jobledger/event_log.h"
 
 namespace jobledger {
 

@@ -1,4 +1,4 @@
-#include "ledger/scheduler.h"
+#include "jobledger/scheduler.h"
 
 #include <boost/asio/post.hpp>
 

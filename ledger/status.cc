@@ -1,4 +1,4 @@
-#include "ledger/status.h"
+#include "jobledger/status.h"
 
 namespace jobledger {
 

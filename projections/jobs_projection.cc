@@ -1,10 +1,10 @@
-#include "projections/jobs_projection.h"
+#include "jobledger/jobs_projection.h"
 
 #include <algorithm>
 #include <type_traits>
 
-#include "ledger/clock.h"
-#include "ledger/validation.h"
+#include "jobledger/clock.h"
+#include "jobledger/validation.h"
 #include "projections/internal/records.h"
 
 namespace jobledger {

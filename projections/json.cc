@@ -1,8 +1,8 @@
-#include "projections/json.h"
+#include "jobledger/json.h"
 
 #include <nlohmann/json.hpp>
 
-#include "ledger/clock.h"
+#include "jobledger/clock.h"
 #include "projections/json_mapping.h"
 
 namespace jobledger {

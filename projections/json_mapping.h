@@ -1,6 +1,6 @@
 // The project's types as the service model's JSON, one mapping per type: the job
 // configurations (presigned URL, rollout, abort, timeout) both ways, used by the read
-// models' renderer (projections/json.h), the export (replay/event_json.h) and the
+// models' renderer (jobledger/json.h), the export (jobledger/event_json.h) and the
 // command line, so the three cannot disagree; a Job and a JobExecution as DescribeJob
 // and DescribeJobExecution print them (the renderer's and the audit's). Private to the
 // project (not installed): it speaks nlohmann::ordered_json.
@@ -10,7 +10,7 @@
 // FromJson: strict. Every member must be one of the structure's, of the model's type
 // (integers within their range), and every member the model requires must be there;
 // otherwise kInvalidArgument naming `path`.member and the rule (the first problem
-// only). Values are not judged here: ledger/validation.h does that for commands and
+// only). Values are not judged here: jobledger/validation.h does that for commands and
 // imports alike.
 
 #ifndef JOBLEDGER_PROJECTIONS_CONFIG_JSON_H_
@@ -20,9 +20,9 @@
 
 #include <string>
 
-#include "ledger/event.h"
-#include "ledger/status.h"
-#include "projections/types.h"
+#include "jobledger/event.h"
+#include "jobledger/status.h"
+#include "jobledger/types.h"
 
 namespace jobledger {
 

@@ -1,4 +1,4 @@
-#include "projections/projection_manager.h"
+#include "jobledger/projection_manager.h"
 
 #include <chrono>
 #include <atomic>

@@ -1,13 +1,13 @@
-#include "projections/read_models.h"
+#include "jobledger/read_models.h"
 
 #include <algorithm>
 #include <cctype>
 #include <limits>
 
-#include "ledger/clock.h"
-#include "ledger/validation.h"
+#include "jobledger/clock.h"
+#include "jobledger/validation.h"
 #include "projections/internal/records.h"
-#include "projections/jobs_projection.h"
+#include "jobledger/jobs_projection.h"
 
 namespace jobledger {
 namespace {

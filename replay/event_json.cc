@@ -1,4 +1,4 @@
-#include "replay/event_json.h"
+#include "jobledger/event_json.h"
 
 #include <nlohmann/json.hpp>
 

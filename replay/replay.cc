@@ -1,4 +1,4 @@
-#include "replay/replay.h"
+#include "jobledger/replay.h"
 
 #include "ledger/test_hooks.h"
 
@@ -11,7 +11,7 @@
 
 #include "ledger/memory_rows.h"
 #include "projections/json_mapping.h"
-#include "replay/event_json.h"
+#include "jobledger/event_json.h"
 
 namespace jobledger {
 namespace {

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "projections/jobs_projection.h"
+#include "jobledger/jobs_projection.h"
 #include "tools/cli_internal.h"
 
 namespace jobledger {

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "ledger/clock.h"
+#include "jobledger/clock.h"
 
 namespace jobledger {
 

@@ -10,9 +10,9 @@
 #include <ostream>
 #include <string>
 
-#include "ledger/ledger.h"
-#include "projections/projection_manager.h"
-#include "projections/read_models.h"
+#include "jobledger/ledger.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/read_models.h"
 #include "tools/cli.h"
 
 namespace CLI {

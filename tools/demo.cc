@@ -8,9 +8,9 @@
 #include <iomanip>
 #include <random>
 
-#include "projections/jobs_projection.h"
-#include "projections/json.h"
-#include "replay/replay.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/json.h"
+#include "jobledger/replay.h"
 #include "tools/cli_internal.h"
 
 namespace jobledger::cli {

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "projections/json_mapping.h"
-#include "projections/json.h"
+#include "jobledger/json.h"
 #include "tools/cli_internal.h"
 
 namespace jobledger::cli {

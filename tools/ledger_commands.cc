@@ -8,8 +8,8 @@
 #include <fstream>
 #include <thread>
 
-#include "replay/event_json.h"
-#include "replay/replay.h"
+#include "jobledger/event_json.h"
+#include "jobledger/replay.h"
 #include "tools/cli_internal.h"
 
 namespace jobledger::cli {

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <type_traits>
 
-#include "ledger/commands.h"
-#include "ledger/status.h"
+#include "jobledger/commands.h"
+#include "jobledger/status.h"
 
 namespace jobledger::internal {
 

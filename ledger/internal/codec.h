@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "ledger/event.h"
-#include "ledger/status.h"
+#include "jobledger/event.h"
+#include "jobledger/status.h"
 
 namespace jobledger::internal {
 

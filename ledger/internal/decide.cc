@@ -4,7 +4,7 @@
 #include <cmath>
 #include <set>
 
-#include "ledger/clock.h"
+#include "jobledger/clock.h"
 #include "ledger/internal/fold.h"
 #include "ledger/internal/stages.h"
 

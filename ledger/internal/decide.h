@@ -12,11 +12,11 @@
 #include <string>
 #include <string_view>
 
-#include "ledger/commands.h"
-#include "ledger/event_log.h"
+#include "jobledger/commands.h"
+#include "jobledger/event_log.h"
 #include "ledger/internal/state.h"
-#include "ledger/status.h"
-#include "ledger/validation.h"
+#include "jobledger/status.h"
+#include "jobledger/validation.h"
 
 namespace jobledger::internal {
 

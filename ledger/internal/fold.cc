@@ -1,7 +1,7 @@
 #include "ledger/internal/fold.h"
 
 #include "ledger/internal/decide.h"
-#include "ledger/validation.h"
+#include "jobledger/validation.h"
 
 #include <algorithm>
 #include <cmath>

@@ -10,10 +10,10 @@
 #include <string>
 #include <string_view>
 
-#include "ledger/clock.h"
-#include "ledger/event.h"
+#include "jobledger/clock.h"
+#include "jobledger/event.h"
 #include "ledger/internal/state.h"
-#include "ledger/status.h"
+#include "jobledger/status.h"
 
 namespace jobledger::internal {
 

@@ -15,7 +15,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "ledger/event.h"
+#include "jobledger/event.h"
 
 namespace jobledger::internal {
 

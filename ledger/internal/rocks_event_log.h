@@ -36,7 +36,7 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/event_log.h"
+#include "jobledger/event_log.h"
 #include "ledger/internal/keys.h"
 #include "ledger/internal/mutex.h"
 #include "ledger/internal/rocks_util.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "ledger/status.h"
+#include "jobledger/status.h"
 
 namespace jobledger::internal {
 

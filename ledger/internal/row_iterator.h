@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/event_log.h"
+#include "jobledger/event_log.h"
 
 namespace jobledger::internal {
 

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "ledger/event_log.h"
+#include "jobledger/event_log.h"
 
 namespace jobledger::internal {
 

@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/event.h"
-#include "ledger/event_log.h"
-#include "ledger/status.h"
+#include "jobledger/event.h"
+#include "jobledger/event_log.h"
+#include "jobledger/status.h"
 
 namespace jobledger::internal {
 

@@ -27,9 +27,9 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/event.h"
-#include "ledger/event_log.h"
-#include "ledger/status.h"
+#include "jobledger/event.h"
+#include "jobledger/event_log.h"
+#include "jobledger/status.h"
 #include "ledger/wire.h"
 
 namespace jobledger::projections_internal {

@@ -27,12 +27,12 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/ledger.h"
-#include "ledger/validation.h"
-#include "projections/jobs_projection.h"
-#include "projections/projection_manager.h"
-#include "projections/read_models.h"
+#include "jobledger/clock.h"
+#include "jobledger/ledger.h"
+#include "jobledger/validation.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/read_models.h"
 
 namespace jobledger::badinput {
 

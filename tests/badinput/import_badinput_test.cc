@@ -1,4 +1,4 @@
-// Bad input to the importer (replay/replay.h Import; `jobledger import --file`): an
+// Bad input to the importer (jobledger/replay.h Import; `jobledger import --file`): an
 // export file is user input. Damaged files (tests/replay covers the chain checks one
 // by one) and forged ones: hashes are unkeyed SHA-256, so anyone can re-chain a file
 // whose events break the ledger's rules. Every bad file must be refused naming its
@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "ledger/event_log.h"
-#include "replay/event_json.h"
-#include "replay/replay.h"
+#include "jobledger/event_log.h"
+#include "jobledger/event_json.h"
+#include "jobledger/replay.h"
 #include "tests/badinput/badinput_test_util.h"
 #include "tools/cli.h"
 

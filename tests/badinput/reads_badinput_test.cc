@@ -1,4 +1,4 @@
-// Bad input to the read models (projections/read_models.h): malformed identifiers in
+// Bad input to the read models (jobledger/read_models.h): malformed identifiers in
 // every query, maxResults out of range, and malformed nextTokens in every list query:
 // not hex, truncated, extended, bit-flipped, of another operation, of another job,
 // absurdly long. (tests/projections/read_models_test.cc covers ListJobs with a

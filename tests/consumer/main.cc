@@ -1,26 +1,26 @@
 // Built against the installed package: appends one event and verifies the chain.
-// Includes every installed header, so one that includes a header the package does not
-// install fails this build.
+// Includes the installed headers (run.sh also compiles each one alone), so one that
+// includes a header the package does not install fails this build.
 #include <cstdio>
 
-#include "ledger/async.h"
-#include "ledger/clock.h"
-#include "ledger/commands.h"
-#include "ledger/event.h"
-#include "ledger/event_log.h"
-#include "ledger/ledger.h"
-#include "ledger/rows.h"
-#include "ledger/scheduler.h"
-#include "ledger/status.h"
-#include "ledger/validation.h"
-#include "projections/jobs_projection.h"
-#include "projections/json.h"
-#include "projections/projection.h"
-#include "projections/projection_manager.h"
-#include "projections/read_models.h"
-#include "projections/types.h"
-#include "replay/event_json.h"
-#include "replay/replay.h"
+#include "jobledger/async.h"
+#include "jobledger/clock.h"
+#include "jobledger/commands.h"
+#include "jobledger/event.h"
+#include "jobledger/event_log.h"
+#include "jobledger/ledger.h"
+#include "jobledger/rows.h"
+#include "jobledger/scheduler.h"
+#include "jobledger/status.h"
+#include "jobledger/validation.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/json.h"
+#include "jobledger/projection.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/read_models.h"
+#include "jobledger/types.h"
+#include "jobledger/event_json.h"
+#include "jobledger/replay.h"
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;

@@ -9,8 +9,8 @@
 
 #include <string>
 
-#include "ledger/clock.h"
-#include "projections/read_models.h"
+#include "jobledger/clock.h"
+#include "jobledger/read_models.h"
 #include "tests/crash/recovery_check.h"
 
 namespace jobledger::crash {

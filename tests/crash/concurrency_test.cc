@@ -22,8 +22,8 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "projections/read_models.h"
+#include "jobledger/clock.h"
+#include "jobledger/read_models.h"
 #include "tests/crash/recovery_check.h"
 
 namespace jobledger::crash {

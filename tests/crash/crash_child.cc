@@ -59,12 +59,12 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/event_log.h"
-#include "ledger/ledger.h"
+#include "jobledger/event_log.h"
+#include "jobledger/ledger.h"
 #include "ledger/test_hooks.h"
-#include "projections/jobs_projection.h"
-#include "projections/projection_manager.h"
-#include "replay/replay.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/replay.h"
 
 namespace jobledger::crash {
 namespace {

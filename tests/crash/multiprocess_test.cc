@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "projections/read_models.h"
-#include "replay/replay.h"
+#include "jobledger/read_models.h"
+#include "jobledger/replay.h"
 #include "tests/crash/recovery_check.h"
 
 namespace jobledger::crash {

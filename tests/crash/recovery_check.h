@@ -17,11 +17,11 @@
 
 #include <gtest/gtest.h>
 
-#include "ledger/event_log.h"
-#include "ledger/ledger.h"
+#include "jobledger/event_log.h"
+#include "jobledger/ledger.h"
 #include "ledger/wire.h"
-#include "projections/jobs_projection.h"
-#include "projections/projection_manager.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/projection_manager.h"
 #include "tests/crash/crash_test_util.h"
 
 namespace jobledger::crash {

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "replay/replay.h"
+#include "jobledger/replay.h"
 #include "tests/crash/recovery_check.h"
 
 namespace jobledger::crash {

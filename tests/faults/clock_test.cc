@@ -12,7 +12,7 @@
 //   - appenders on several threads while another thread moves the clock back and
 //     forth: the same properties.
 
-#include "ledger/clock.h"
+#include "jobledger/clock.h"
 
 #include <gtest/gtest.h>
 
@@ -26,9 +26,9 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/event_log.h"
-#include "ledger/ledger.h"
-#include "replay/replay.h"
+#include "jobledger/event_log.h"
+#include "jobledger/ledger.h"
+#include "jobledger/replay.h"
 #include "tests/faults/fault_test_util.h"
 
 namespace jobledger::faults {

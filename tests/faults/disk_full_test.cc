@@ -24,9 +24,9 @@
 #include <thread>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/event_log.h"
-#include "ledger/ledger.h"
+#include "jobledger/clock.h"
+#include "jobledger/event_log.h"
+#include "jobledger/ledger.h"
 #include "tests/faults/fault_fs.h"
 #include "tests/faults/fault_test_util.h"
 

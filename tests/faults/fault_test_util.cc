@@ -16,8 +16,8 @@
 #include <utility>
 
 #include "ledger/internal/keys.h"
-#include "projections/jobs_projection.h"
-#include "replay/replay.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/replay.h"
 
 #ifndef JOBLEDGER_CLI_BINARY
 #define JOBLEDGER_CLI_BINARY ""

@@ -15,13 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/event.h"
-#include "ledger/event_log.h"
-#include "ledger/ledger.h"
-#include "ledger/status.h"
-#include "projections/projection_manager.h"
-#include "projections/read_models.h"
+#include "jobledger/clock.h"
+#include "jobledger/event.h"
+#include "jobledger/event_log.h"
+#include "jobledger/ledger.h"
+#include "jobledger/status.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/read_models.h"
 #include "tests/support/folder_snapshot.h"
 #include "tests/support/raw_db.h"
 

@@ -23,8 +23,8 @@
 #include <string>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/ledger.h"
+#include "jobledger/clock.h"
+#include "jobledger/ledger.h"
 #include "tests/faults/fault_test_util.h"
 
 namespace jobledger::faults {

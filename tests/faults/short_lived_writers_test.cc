@@ -19,9 +19,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "ledger/event_log.h"
-#include "ledger/ledger.h"
-#include "projections/json.h"
+#include "jobledger/event_log.h"
+#include "jobledger/ledger.h"
+#include "jobledger/json.h"
 #include "tests/faults/fault_test_util.h"
 
 namespace jobledger::faults {

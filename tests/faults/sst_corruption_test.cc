@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/event_log.h"
+#include "jobledger/clock.h"
+#include "jobledger/event_log.h"
 #include "ledger/internal/keys.h"
-#include "projections/json.h"
-#include "replay/replay.h"
+#include "jobledger/json.h"
+#include "jobledger/replay.h"
 #include "tests/faults/fault_test_util.h"
 
 namespace jobledger::faults {

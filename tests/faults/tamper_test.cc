@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/event_log.h"
+#include "jobledger/clock.h"
+#include "jobledger/event_log.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/hash_chain.h"
 #include "ledger/internal/keys.h"

@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/event_log.h"
+#include "jobledger/clock.h"
+#include "jobledger/event_log.h"
 #include "tests/faults/fault_fs.h"
 #include "tests/faults/fault_test_util.h"
 

@@ -15,7 +15,7 @@
 #include <future>
 #include <thread>
 
-#include "ledger/async.h"
+#include "jobledger/async.h"
 #include "tests/ledger/ledger_test_util.h"
 
 namespace jobledger::testing {

@@ -20,14 +20,14 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/event.h"
-#include "ledger/event_log.h"
+#include "jobledger/clock.h"
+#include "jobledger/event.h"
+#include "jobledger/event_log.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/hash_chain.h"
 #include "ledger/internal/keys.h"
 #include "ledger/schema/events.capnp.h"
-#include "ledger/status.h"
+#include "jobledger/status.h"
 #include "tests/support/raw_db.h"
 
 namespace jobledger {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "ledger/internal/state.h"
-#include "ledger/ledger.h"
+#include "jobledger/ledger.h"
 #include "ledger/wire.h"
 #include "tests/ledger/ledger_test_util.h"
 

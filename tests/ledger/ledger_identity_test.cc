@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "ledger/internal/state.h"
-#include "ledger/validation.h"
+#include "jobledger/validation.h"
 #include "tests/ledger/ledger_test_util.h"
 
 namespace jobledger::testing {

@@ -5,7 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "ledger/scheduler.h"
+#include "jobledger/scheduler.h"
 #include "tests/ledger/ledger_test_util.h"
 
 namespace jobledger::testing {

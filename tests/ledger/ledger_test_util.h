@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "ledger/ledger.h"
+#include "jobledger/ledger.h"
 #include "tests/ledger/sample_events.h"
 
 namespace jobledger::testing {

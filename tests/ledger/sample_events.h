@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "ledger/event.h"
-#include "ledger/event_log.h"
+#include "jobledger/event.h"
+#include "jobledger/event_log.h"
 
 namespace jobledger::testing {
 

@@ -1,4 +1,4 @@
-#include "ledger/validation.h"
+#include "jobledger/validation.h"
 
 #include <gtest/gtest.h>
 

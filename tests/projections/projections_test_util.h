@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include "projections/jobs_projection.h"
-#include "projections/projection_manager.h"
-#include "projections/read_models.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/read_models.h"
 #include "tests/ledger/ledger_test_util.h"
 
 namespace jobledger::testing {

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "projections/json.h"
+#include "jobledger/json.h"
 #include "tests/projections/projections_test_util.h"
 
 namespace jobledger::testing {

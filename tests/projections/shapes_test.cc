@@ -1,4 +1,4 @@
-// Every rendered answer (projections/json.h) checked against botocore's service models:
+// Every rendered answer (jobledger/json.h) checked against botocore's service models:
 // the `iot` control plane (2015-05-28) and the `iot-jobs-data` device plane
 // (2017-09-29). The model files are located at configure time (see CMakeLists.txt) and
 // read here; nothing under /work/shared is read at run time.
@@ -23,7 +23,7 @@
 #include <string>
 #include <vector>
 
-#include "projections/json.h"
+#include "jobledger/json.h"
 #include "tests/projections/projections_test_util.h"
 #include "tests/projections/shapes_validator.h"
 

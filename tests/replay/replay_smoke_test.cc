@@ -2,8 +2,8 @@
 
 #include <sstream>
 
-#include "replay/event_json.h"
-#include "replay/replay.h"
+#include "jobledger/event_json.h"
+#include "jobledger/replay.h"
 #include "tests/projections/projections_test_util.h"
 
 namespace jobledger::testing {

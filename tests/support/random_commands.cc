@@ -4,7 +4,7 @@
 
 #include <iterator>
 
-#include "ledger/validation.h"
+#include "jobledger/validation.h"
 
 namespace jobledger::testing {
 

@@ -9,8 +9,8 @@
 #include <random>
 #include <string>
 
-#include "ledger/clock.h"
-#include "ledger/ledger.h"
+#include "jobledger/clock.h"
+#include "jobledger/ledger.h"
 
 namespace jobledger::testing {
 

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/event.h"
+#include "jobledger/event.h"
 
 namespace jobledger::testing {
 

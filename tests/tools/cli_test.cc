@@ -38,9 +38,9 @@
 #include <utility>
 #include <vector>
 
-#include "ledger/clock.h"
+#include "jobledger/clock.h"
 #include "ledger/internal/keys.h"
-#include "ledger/ledger.h"
+#include "jobledger/ledger.h"
 #include "tests/projections/shapes_validator.h"
 #include "tests/support/folder_snapshot.h"
 #include "tools/cli.h"

@@ -1,2 +1,2 @@
 // Fixture for the layering check's own test: this include must be reported.
-#include "projections/projection.h"
+#include "jobledger/projection.h"

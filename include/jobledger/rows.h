@@ -2,10 +2,10 @@
 // projections): the family handle, the iterator and the transactions an append, a
 // fold or a rebuild writes them through, and the tools to compare and print them. The
 // families themselves are opened, pinned and dropped through EventLog
-// (ledger/event_log.h), which owns them.
+// (jobledger/event_log.h), which owns them.
 
-#ifndef JOBLEDGER_LEDGER_ROWS_H_
-#define JOBLEDGER_LEDGER_ROWS_H_
+#ifndef JOBLEDGER_ROWS_H_
+#define JOBLEDGER_ROWS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/status.h"
+#include "jobledger/status.h"
 
 namespace jobledger {
 
@@ -85,4 +85,4 @@ StatusOr<std::vector<std::string>> CompareFamilies(const EventLog& log, FamilyId
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_LEDGER_ROWS_H_
+#endif  // JOBLEDGER_ROWS_H_

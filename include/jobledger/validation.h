@@ -14,15 +14,15 @@
 // noncharacter code points. Code points unassigned in some Unicode version are not
 // tracked (documented approximation). `\p{Upper}` in reasonCode is ASCII A-Z.
 
-#ifndef JOBLEDGER_LEDGER_VALIDATION_H_
-#define JOBLEDGER_LEDGER_VALIDATION_H_
+#ifndef JOBLEDGER_VALIDATION_H_
+#define JOBLEDGER_VALIDATION_H_
 
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "ledger/commands.h"
-#include "ledger/status.h"
+#include "jobledger/commands.h"
+#include "jobledger/status.h"
 
 namespace jobledger {
 
@@ -87,4 +87,4 @@ Status ValidateEventBody(const EventBody& body, const ValidationContext& context
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_LEDGER_VALIDATION_H_
+#endif  // JOBLEDGER_VALIDATION_H_

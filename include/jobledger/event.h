@@ -6,8 +6,8 @@
 // build does not know (written by a newer version), which readers report rather than
 // crash on.
 
-#ifndef JOBLEDGER_LEDGER_EVENT_H_
-#define JOBLEDGER_LEDGER_EVENT_H_
+#ifndef JOBLEDGER_EVENT_H_
+#define JOBLEDGER_EVENT_H_
 
 #include <array>
 #include <cstddef>
@@ -335,4 +335,4 @@ struct Event {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_LEDGER_EVENT_H_
+#endif  // JOBLEDGER_EVENT_H_

@@ -13,14 +13,14 @@
 //
 // Absent optional members are omitted. Times are integer microseconds since the epoch.
 
-#ifndef JOBLEDGER_REPLAY_EVENT_JSON_H_
-#define JOBLEDGER_REPLAY_EVENT_JSON_H_
+#ifndef JOBLEDGER_EVENT_JSON_H_
+#define JOBLEDGER_EVENT_JSON_H_
 
 #include <string>
 #include <string_view>
 
-#include "ledger/event.h"
-#include "ledger/status.h"
+#include "jobledger/event.h"
+#include "jobledger/status.h"
 
 namespace jobledger {
 
@@ -38,4 +38,4 @@ StatusOr<ParsedEvent> EventFromJsonLine(std::string_view line);
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_REPLAY_EVENT_JSON_H_
+#endif  // JOBLEDGER_EVENT_JSON_H_

@@ -1,19 +1,19 @@
 // The read models: the data types of the AWS IoT Jobs seed (Job, JobSummary,
 // JobExecution, JobExecutionSummary, JobExecutionSummaryForJob,
 // JobExecutionSummaryForThing) as plain structs, plus the query requests and results.
-// Timestamps are microseconds since the epoch here; projections/json.h renders them
+// Timestamps are microseconds since the epoch here; jobledger/json.h renders them
 // as the service does.
 
-#ifndef JOBLEDGER_PROJECTIONS_TYPES_H_
-#define JOBLEDGER_PROJECTIONS_TYPES_H_
+#ifndef JOBLEDGER_TYPES_H_
+#define JOBLEDGER_TYPES_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "ledger/commands.h"
-#include "ledger/event.h"
+#include "jobledger/commands.h"
+#include "jobledger/event.h"
 
 namespace jobledger {
 
@@ -149,4 +149,4 @@ struct ListJobExecutionsForThingResult {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_PROJECTIONS_TYPES_H_
+#endif  // JOBLEDGER_TYPES_H_

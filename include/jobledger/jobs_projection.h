@@ -2,13 +2,13 @@
 // JobExecution, JobExecutionSummary, JobExecutionSummaryForJob,
 // JobExecutionSummaryForThing), the job document and the device plane's pending list,
 // folded from the log into one family. Every entity keeps a row per version, so the
-// same rows answer "now" and "as of sequence N" (projections/read_models.h). The row
+// same rows answer "now" and "as of sequence N" (jobledger/read_models.h). The row
 // grammar is in projections/internal/records.h.
 
-#ifndef JOBLEDGER_PROJECTIONS_JOBS_PROJECTION_H_
-#define JOBLEDGER_PROJECTIONS_JOBS_PROJECTION_H_
+#ifndef JOBLEDGER_JOBS_PROJECTION_H_
+#define JOBLEDGER_JOBS_PROJECTION_H_
 
-#include "projections/projection.h"
+#include "jobledger/projection.h"
 
 namespace jobledger {
 
@@ -29,4 +29,4 @@ class JobsProjection final : public Projection {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_PROJECTIONS_JOBS_PROJECTION_H_
+#endif  // JOBLEDGER_JOBS_PROJECTION_H_

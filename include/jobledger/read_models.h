@@ -12,21 +12,21 @@
 // by startedAt (ties by jobId). nextToken is opaque; a token that was not returned by
 // the same operation is InvalidRequestException.
 
-#ifndef JOBLEDGER_PROJECTIONS_READ_MODELS_H_
-#define JOBLEDGER_PROJECTIONS_READ_MODELS_H_
+#ifndef JOBLEDGER_READ_MODELS_H_
+#define JOBLEDGER_READ_MODELS_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
-#include "ledger/clock.h"
-#include "ledger/commands.h"
-#include "ledger/event_log.h"
-#include "ledger/status.h"
-#include "ledger/validation.h"
-#include "projections/projection_manager.h"
-#include "projections/types.h"
+#include "jobledger/clock.h"
+#include "jobledger/commands.h"
+#include "jobledger/event_log.h"
+#include "jobledger/status.h"
+#include "jobledger/validation.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/types.h"
 
 namespace jobledger {
 
@@ -88,4 +88,4 @@ class ReadModels {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_PROJECTIONS_READ_MODELS_H_
+#endif  // JOBLEDGER_READ_MODELS_H_

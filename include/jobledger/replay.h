@@ -8,12 +8,12 @@
 //   - Diff: the differences of a job and its executions between two points.
 //   - Verify: the hash chain, the indexes, the write-side state, the projections and
 //     an optional digest, as one structured report.
-//   - Export / import of the log as JSON lines (replay/event_json.h).
+//   - Export / import of the log as JSON lines (jobledger/event_json.h).
 //
 // Everything here reads; only Import writes (into an empty ledger).
 
-#ifndef JOBLEDGER_REPLAY_REPLAY_H_
-#define JOBLEDGER_REPLAY_REPLAY_H_
+#ifndef JOBLEDGER_REPLAY_H_
+#define JOBLEDGER_REPLAY_H_
 
 #include <cstdint>
 #include <functional>
@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
-#include "ledger/event_log.h"
-#include "ledger/ledger.h"
-#include "projections/projection_manager.h"
-#include "projections/read_models.h"
+#include "jobledger/event_log.h"
+#include "jobledger/ledger.h"
+#include "jobledger/projection_manager.h"
+#include "jobledger/read_models.h"
 
 namespace jobledger {
 
@@ -142,4 +142,4 @@ StatusOr<ImportResult> Import(Ledger& ledger, std::istream& in,
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_REPLAY_REPLAY_H_
+#endif  // JOBLEDGER_REPLAY_H_

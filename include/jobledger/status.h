@@ -6,8 +6,8 @@
 // field and the rule ("jobId: must match [a-zA-Z0-9_-]+, got 'a/b'"). Errors about
 // stored data name the sequence number.
 
-#ifndef JOBLEDGER_LEDGER_STATUS_H_
-#define JOBLEDGER_LEDGER_STATUS_H_
+#ifndef JOBLEDGER_STATUS_H_
+#define JOBLEDGER_STATUS_H_
 
 #include <cassert>
 #include <optional>
@@ -153,4 +153,4 @@ class [[nodiscard]] StatusOr {
   if (!tmp.ok()) return tmp.status();                    \
   lhs = std::move(tmp).value()
 
-#endif  // JOBLEDGER_LEDGER_STATUS_H_
+#endif  // JOBLEDGER_STATUS_H_

@@ -1,6 +1,6 @@
 // Ledger: the AWS IoT Jobs operations as validated commands over the event log.
 //
-// Each command validates its input (ledger/validation.h), reads the small write-side
+// Each command validates its input (jobledger/validation.h), reads the small write-side
 // state it needs, decides, and appends the resulting events in one atomic write:
 // the command's own event (actor = the caller) and every derived consequence (a
 // SNAPSHOT job's completion, an abort, executions queued or removed by membership
@@ -23,15 +23,15 @@
 // threads are queued for the log's single writer, which decides them one at a time in
 // queue order and writes them in groups (one WriteBatch and one WAL sync per group);
 // a rejected command never affects another. The blocking methods are thin wrappers
-// over the Submit* ones; ledger/async.h offers them with Asio completion tokens.
+// over the Submit* ones; jobledger/async.h offers them with Asio completion tokens.
 //
 // Time: a command acts at the injected clock's time (the time its events are
 // recorded at). Time-driven work (rollout windows, in-progress and step timeouts)
 // happens only in AdvanceTo(now), which an embedding schedules with
-// ledger/scheduler.h and tests call directly.
+// jobledger/scheduler.h and tests call directly.
 
-#ifndef JOBLEDGER_LEDGER_LEDGER_H_
-#define JOBLEDGER_LEDGER_LEDGER_H_
+#ifndef JOBLEDGER_LEDGER_H_
+#define JOBLEDGER_LEDGER_H_
 
 #include <array>
 #include <cstdint>
@@ -42,11 +42,11 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/commands.h"
-#include "ledger/event_log.h"
-#include "ledger/status.h"
-#include "ledger/validation.h"
+#include "jobledger/clock.h"
+#include "jobledger/commands.h"
+#include "jobledger/event_log.h"
+#include "jobledger/status.h"
+#include "jobledger/validation.h"
 
 namespace jobledger {
 
@@ -132,20 +132,20 @@ class Ledger {
 
   // ---- commands, asynchronous ----
   // Each validates its input on the calling thread, then queues the command for the
-  // log's writer (see "Group commit" in ledger/event_log.h) and returns at once.
+  // log's writer (see "Group commit" in jobledger/event_log.h) and returns at once.
   // `done` is called exactly once: on the writer thread after the command's group was
   // written or the command was rejected, or on the calling thread when the input
   // fails validation. With Admission::kTry, a full queue instead returns
   // kResourceExhausted (the command is not queued and `done` is never called); with
   // kWait the command waits in line and the return is always OK. `done` must be
   // short and must not call a blocking Ledger method (it runs on the writer).
-  // ledger/async.h wraps these with Boost.Asio completion tokens.
+  // jobledger/async.h wraps these with Boost.Asio completion tokens.
   template <typename T>
   using Done = std::function<void(StatusOr<T>)>;
   using DoneStatus = std::function<void(Status)>;
   enum class Admission { kWait, kTry };
 
-  // One per command of JOBLEDGER_LEDGER_COMMANDS (ledger/commands.h):
+  // One per command of JOBLEDGER_LEDGER_COMMANDS (jobledger/commands.h):
   //   Status SubmitName(RequestContext, Request, std::function<void(Answer)> done,
   //                     Admission = kWait);
   // e.g. SubmitCreateJob(context, CreateJobRequest, Done<JobReference>).
@@ -237,4 +237,4 @@ class Ledger {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_LEDGER_LEDGER_H_
+#endif  // JOBLEDGER_LEDGER_H_

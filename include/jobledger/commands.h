@@ -2,17 +2,17 @@
 // structs. Field names follow the AWS IoT Jobs API (botocore's `iot` and
 // `iot-jobs-data` models) in snake_case; optional members are std::optional, so "not
 // supplied" and "supplied empty" stay different. Validation rules are in
-// ledger/validation.h.
+// jobledger/validation.h.
 
-#ifndef JOBLEDGER_LEDGER_COMMANDS_H_
-#define JOBLEDGER_LEDGER_COMMANDS_H_
+#ifndef JOBLEDGER_COMMANDS_H_
+#define JOBLEDGER_COMMANDS_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "ledger/event.h"
+#include "jobledger/event.h"
 
 namespace jobledger {
 
@@ -187,9 +187,9 @@ struct DeleteThingRequest {
 
 // Every command of the ledger, once: X(Name, snake_name, Request, Answer).
 //   Name        the AWS operation, and the stem of Ledger::Name (blocking) and
-//               Ledger::SubmitName (ledger/ledger.h)
-//   snake_name  AsyncLedger::async_snake_name (ledger/async.h)
-//   Request     what it takes (validated by ledger/validation.h's Validate)
+//               Ledger::SubmitName (jobledger/ledger.h)
+//   snake_name  AsyncLedger::async_snake_name (jobledger/async.h)
+//   Request     what it takes (validated by jobledger/validation.h's Validate)
 //   Answer      what it answers: Status (nothing more) or StatusOr<T>; a StatusOr
 //               answer is kept with the request id's record, for retries
 // Its decide step is internal::Decider::Name. A new command is a line here, its request
@@ -221,4 +221,4 @@ struct AdvanceResult {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_LEDGER_COMMANDS_H_
+#endif  // JOBLEDGER_COMMANDS_H_

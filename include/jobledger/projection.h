@@ -2,8 +2,8 @@
 // of its own. Projections are pure functions of the events they are given: the same
 // log always folds to the same rows, which is what rebuilds and drift checks rely on.
 
-#ifndef JOBLEDGER_PROJECTIONS_PROJECTION_H_
-#define JOBLEDGER_PROJECTIONS_PROJECTION_H_
+#ifndef JOBLEDGER_PROJECTION_H_
+#define JOBLEDGER_PROJECTION_H_
 
 #include <cstdint>
 #include <memory>
@@ -12,9 +12,9 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "ledger/event.h"
-#include "ledger/event_log.h"
-#include "ledger/status.h"
+#include "jobledger/event.h"
+#include "jobledger/event_log.h"
+#include "jobledger/status.h"
 
 namespace jobledger {
 
@@ -171,4 +171,4 @@ class Projection {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_PROJECTIONS_PROJECTION_H_
+#endif  // JOBLEDGER_PROJECTION_H_

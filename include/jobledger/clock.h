@@ -1,8 +1,8 @@
 // The injected clock. Every timestamp jobledger records comes from a Clock given in
 // the options, so tests and tools control time and nothing ever sleeps to wait for it.
 
-#ifndef JOBLEDGER_LEDGER_CLOCK_H_
-#define JOBLEDGER_LEDGER_CLOCK_H_
+#ifndef JOBLEDGER_CLOCK_H_
+#define JOBLEDGER_CLOCK_H_
 
 #include <atomic>
 #include <cstdint>
@@ -39,4 +39,4 @@ class ManualClock final : public Clock {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_LEDGER_CLOCK_H_
+#endif  // JOBLEDGER_CLOCK_H_

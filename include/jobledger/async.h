@@ -12,7 +12,7 @@
 //   - The initiating call (async_create_job, ...) validates the input on the calling
 //     thread, queues the command and returns at once; any thread may call it.
 //   - The command is decided and written on the ledger's writer thread, in a group
-//     with the commands queued beside it (see "Group commit" in ledger/event_log.h).
+//     with the commands queued beside it (see "Group commit" in jobledger/event_log.h).
 //   - The completion handler never runs inside the initiating call nor on the writer
 //     thread: it is posted to the handler's associated executor (for use_awaitable,
 //     the coroutine's executor), or, when it has none, to the executor given to
@@ -24,8 +24,8 @@
 //     Ledger's Submit* methods with Ledger::Admission::kTry (kResourceExhausted).
 //   - The Ledger must outlive every operation in flight.
 
-#ifndef JOBLEDGER_LEDGER_ASYNC_H_
-#define JOBLEDGER_LEDGER_ASYNC_H_
+#ifndef JOBLEDGER_ASYNC_H_
+#define JOBLEDGER_ASYNC_H_
 
 #include <utility>  // before Asio: g++ 12 needs it for Asio's coroutine support
 
@@ -38,9 +38,9 @@
 #include <memory>
 #include <type_traits>
 
-#include "ledger/commands.h"
-#include "ledger/ledger.h"
-#include "ledger/status.h"
+#include "jobledger/commands.h"
+#include "jobledger/ledger.h"
+#include "jobledger/status.h"
 
 namespace jobledger {
 
@@ -53,7 +53,7 @@ class AsyncLedger {
   Ledger& ledger() const { return ledger_; }
   const boost::asio::any_io_executor& get_executor() const { return executor_; }
 
-  // One per command of JOBLEDGER_LEDGER_COMMANDS (ledger/commands.h):
+  // One per command of JOBLEDGER_LEDGER_COMMANDS (jobledger/commands.h):
   //   auto async_snake_name(RequestContext, Request, Token&&)  ->  void(Answer)
   // e.g. async_create_job(context, CreateJobRequest, token) completes with
   // StatusOr<JobReference>; async_update_job with Status.
@@ -107,4 +107,4 @@ class AsyncLedger {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_LEDGER_ASYNC_H_
+#endif  // JOBLEDGER_ASYNC_H_

@@ -11,8 +11,8 @@
 // needs nothing more; a test on a ManualClock advances the clock and calls Poke(),
 // and the due work is posted at once (no real waiting), so poll() runs it.
 
-#ifndef JOBLEDGER_LEDGER_SCHEDULER_H_
-#define JOBLEDGER_LEDGER_SCHEDULER_H_
+#ifndef JOBLEDGER_SCHEDULER_H_
+#define JOBLEDGER_SCHEDULER_H_
 
 #include <utility>  // before Asio: g++ 12 needs it for Asio's coroutine support
 
@@ -25,9 +25,9 @@
 #include <memory>
 #include <mutex>
 
-#include "ledger/clock.h"
-#include "ledger/ledger.h"
-#include "ledger/status.h"
+#include "jobledger/clock.h"
+#include "jobledger/ledger.h"
+#include "jobledger/status.h"
 
 namespace jobledger {
 
@@ -72,4 +72,4 @@ class AdvanceScheduler {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_LEDGER_SCHEDULER_H_
+#endif  // JOBLEDGER_SCHEDULER_H_

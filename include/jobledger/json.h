@@ -4,13 +4,13 @@
 // (1486687079.743); device-plane ones (`iot-jobs-data`) whole epoch seconds (Part A
 // item 13). The job status vocabulary is the seed's (SUCCEEDED, not COMPLETED).
 
-#ifndef JOBLEDGER_PROJECTIONS_JSON_H_
-#define JOBLEDGER_PROJECTIONS_JSON_H_
+#ifndef JOBLEDGER_JSON_H_
+#define JOBLEDGER_JSON_H_
 
 #include <string>
 
-#include "ledger/commands.h"
-#include "projections/types.h"
+#include "jobledger/commands.h"
+#include "jobledger/types.h"
 
 namespace jobledger {
 
@@ -35,4 +35,4 @@ double ControlPlaneTime(int64_t micros);
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_PROJECTIONS_JSON_H_
+#endif  // JOBLEDGER_JSON_H_

@@ -27,8 +27,8 @@
 // The on-disk grammar is in ledger/internal/keys.h; the chain in
 // ledger/internal/hash_chain.h.
 
-#ifndef JOBLEDGER_LEDGER_EVENT_LOG_H_
-#define JOBLEDGER_LEDGER_EVENT_LOG_H_
+#ifndef JOBLEDGER_EVENT_LOG_H_
+#define JOBLEDGER_EVENT_LOG_H_
 
 #include <chrono>
 #include <cstddef>
@@ -42,10 +42,10 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/clock.h"
-#include "ledger/event.h"
-#include "ledger/rows.h"
-#include "ledger/status.h"
+#include "jobledger/clock.h"
+#include "jobledger/event.h"
+#include "jobledger/rows.h"
+#include "jobledger/status.h"
 
 namespace rocksdb {
 class Env;
@@ -557,4 +557,4 @@ Hash EventHash(const Event& event);
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_LEDGER_EVENT_LOG_H_
+#endif  // JOBLEDGER_EVENT_LOG_H_

@@ -22,8 +22,8 @@
 // Thread safety: all methods may be called from any thread; at most one Rebuild or
 // CatchUp of the same projection runs at a time (others wait).
 
-#ifndef JOBLEDGER_PROJECTIONS_PROJECTION_MANAGER_H_
-#define JOBLEDGER_PROJECTIONS_PROJECTION_MANAGER_H_
+#ifndef JOBLEDGER_PROJECTION_MANAGER_H_
+#define JOBLEDGER_PROJECTION_MANAGER_H_
 
 #include <cstdint>
 #include <functional>
@@ -33,9 +33,9 @@
 #include <string_view>
 #include <vector>
 
-#include "ledger/event_log.h"
-#include "ledger/status.h"
-#include "projections/projection.h"
+#include "jobledger/event_log.h"
+#include "jobledger/status.h"
+#include "jobledger/projection.h"
 
 namespace jobledger {
 
@@ -178,4 +178,4 @@ class ProjectionManager : private AppendObserver {
 
 }  // namespace jobledger
 
-#endif  // JOBLEDGER_PROJECTIONS_PROJECTION_MANAGER_H_
+#endif  // JOBLEDGER_PROJECTION_MANAGER_H_

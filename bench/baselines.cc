@@ -11,9 +11,9 @@
 #include <filesystem>
 #include <unordered_map>
 
+#include "jobledger/event_json.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/keys.h"
-#include "jobledger/event_json.h"
 
 #if JOBLEDGER_BENCH_SQLITE
 #include <sqlite3.h>

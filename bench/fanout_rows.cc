@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "jobledger/clock.h"
-#include "jobledger/ledger.h"
 #include "jobledger/jobs_projection.h"
+#include "jobledger/ledger.h"
 #include "jobledger/projection_manager.h"
 
 namespace jobledger::bench {

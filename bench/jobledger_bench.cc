@@ -91,13 +91,13 @@
 #include "bench/baselines.h"
 #include "bench/cli_rows.h"
 #include "bench/fanout_rows.h"
-#include "ledger/internal/codec.h"
-#include "ledger/internal/keys.h"
-#include "jobledger/ledger.h"
-#include "jobledger/validation.h"
 #include "jobledger/jobs_projection.h"
+#include "jobledger/ledger.h"
 #include "jobledger/projection_manager.h"
 #include "jobledger/read_models.h"
+#include "jobledger/validation.h"
+#include "ledger/internal/codec.h"
+#include "ledger/internal/keys.h"
 
 using namespace jobledger;
 using namespace jobledger::bench;

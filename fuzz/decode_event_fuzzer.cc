@@ -31,8 +31,8 @@
 
 #include "fuzz/fuzz_util.h"
 #include "jobledger/event.h"
-#include "ledger/internal/codec.h"
 #include "jobledger/status.h"
+#include "ledger/internal/codec.h"
 
 namespace jobledger::fuzz {
 namespace {

@@ -45,14 +45,14 @@
 #include "fuzz/fuzz_env.h"
 #include "fuzz/fuzz_util.h"
 #include "jobledger/clock.h"
-#include "jobledger/event_log.h"
-#include "ledger/internal/codec.h"
-#include "jobledger/ledger.h"
-#include "jobledger/validation.h"
-#include "jobledger/jobs_projection.h"
-#include "jobledger/projection_manager.h"
 #include "jobledger/event_json.h"
+#include "jobledger/event_log.h"
+#include "jobledger/jobs_projection.h"
+#include "jobledger/ledger.h"
+#include "jobledger/projection_manager.h"
 #include "jobledger/replay.h"
+#include "jobledger/validation.h"
+#include "ledger/internal/codec.h"
 
 namespace jobledger::fuzz {
 namespace {

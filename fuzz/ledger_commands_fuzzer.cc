@@ -41,11 +41,11 @@
 #include "fuzz/fuzz_env.h"
 #include "fuzz/fuzz_util.h"
 #include "jobledger/clock.h"
-#include "jobledger/ledger.h"
-#include "jobledger/validation.h"
 #include "jobledger/jobs_projection.h"
+#include "jobledger/ledger.h"
 #include "jobledger/projection_manager.h"
 #include "jobledger/read_models.h"
+#include "jobledger/validation.h"
 
 namespace jobledger::fuzz {
 namespace {

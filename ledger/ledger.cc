@@ -9,6 +9,7 @@
 
 #include "ledger/memory_rows.h"
 
+#include "jobledger/validation.h"
 #include "ledger/internal/answers.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/decide.h"
@@ -16,7 +17,6 @@
 #include "ledger/internal/mutex.h"
 #include "ledger/internal/state.h"
 #include "ledger/test_hooks.h"
-#include "jobledger/validation.h"
 
 namespace jobledger {
 namespace {

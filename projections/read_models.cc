@@ -5,9 +5,9 @@
 #include <limits>
 
 #include "jobledger/clock.h"
+#include "jobledger/jobs_projection.h"
 #include "jobledger/validation.h"
 #include "projections/internal/records.h"
-#include "jobledger/jobs_projection.h"
 
 namespace jobledger {
 namespace {

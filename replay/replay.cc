@@ -9,9 +9,9 @@
 #include <ostream>
 #include <set>
 
+#include "jobledger/event_json.h"
 #include "ledger/memory_rows.h"
 #include "projections/json_mapping.h"
-#include "jobledger/event_json.h"
 
 namespace jobledger {
 namespace {

@@ -15,6 +15,7 @@
 
 #include "jobledger/jobs_projection.h"
 #include "tools/cli_internal.h"
+#include "tools/command.h"
 
 namespace jobledger {
 namespace cli {
@@ -334,6 +335,15 @@ StatusOr<std::string> ArgumentText(const std::string& value, const std::string& 
   return buffer.str();
 }
 
+void CommandSet::Add(const CommandHelp& help, std::shared_ptr<Command> command) {
+  CLI::App* c = app_.add_subcommand(help.name, help.summary);
+  c->footer("Example:\n  " + help.example);
+  command->AddFlags(*c);
+  c->callback([this, command = std::move(command)] {
+    *action_ = [this, command] { return command->Run(ctx_); };
+  });
+}
+
 }  // namespace cli
 
 int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
@@ -362,9 +372,12 @@ int RunCli(const std::vector<std::string>& args, std::ostream& out, std::ostream
       "--account-id", [&globals](const std::string& v) { globals.account_id = v; },
       "the ledger's AWS account: a new ledger's (default 123456789012), else checked against its own");
   std::function<int()> action;
-  cli::AddJobCommands(app, ctx, &action);
-  cli::AddLedgerCommands(app, ctx, &action);
-  cli::AddDemoCommand(app, ctx, &action);
+  cli::CommandSet commands(app, ctx, &action);
+  cli::AddOperationCommands(commands);
+  cli::AddReadCommands(commands);
+  cli::AddAuditCommands(commands);
+  cli::AddMaintenanceCommands(commands);
+  cli::AddDemoCommand(commands);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

@@ -15,10 +15,6 @@
 #include "jobledger/read_models.h"
 #include "tools/cli.h"
 
-namespace CLI {
-class App;
-}
-
 namespace jobledger::cli {
 
 struct Globals {
@@ -122,11 +118,6 @@ std::string FormatTime(int64_t micros);
 
 // An argument that may be "file://PATH": the file's contents; else the text itself.
 StatusOr<std::string> ArgumentText(const std::string& value, const std::string& flag);
-
-// Registers the commands on `app`; each sets *action to run it once parsed.
-void AddJobCommands(CLI::App& app, Context& ctx, std::function<int()>* action);
-void AddLedgerCommands(CLI::App& app, Context& ctx, std::function<int()>* action);
-void AddDemoCommand(CLI::App& app, Context& ctx, std::function<int()>* action);
 
 }  // namespace jobledger::cli
 

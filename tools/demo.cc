@@ -11,7 +11,7 @@
 #include "jobledger/jobs_projection.h"
 #include "jobledger/json.h"
 #include "jobledger/replay.h"
-#include "tools/cli_internal.h"
+#include "tools/command.h"
 
 namespace jobledger::cli {
 namespace {
@@ -179,129 +179,136 @@ struct Demo {
   uint64_t minutes_played = 0;
 };
 
+// `jobledger demo`: plays the rollout, then prints what an investigator looks at.
+class DemoCommand : public Command {
+ public:
+  void AddFlags(CLI::App& c) override {
+    c.add_option("--things", things_, "how many devices (default 300)")->check(CLI::Range(20, 100000));
+    c.add_option("--seed", seed_, "random seed (default 7)");
+  }
+  int Run(Context& ctx) override {
+    std::ostream& out = ctx.out();
+    const std::string path = ctx.globals().db.empty() ? "jobledger-demo" : ctx.globals().db;
+    Demo demo(ctx);
+    demo.things = things_;
+    demo.seed = seed_;
+    Status s = demo.Open(path);
+    if (s.ok()) s = demo.Play();
+    ctx.EndProgress();
+    if (!s.ok()) return ctx.Fail("demo: " + s.ToString());
+    const EventLog& log = demo.ledger->log();
+    out << "jobledger demo: " << demo.things << " devices, " << log.head().sequence
+        << " events in '" << path << "' (simulated time " << FormatTime(kStart) << " .. "
+        << FormatTime(demo.clock.NowMicros()) << ")\n\n";
+
+    out << "== The jobs as they stand ==\n";
+    ListJobsRequest all;
+    auto jobs = demo.reads->ListJobs(all);
+    if (!jobs.ok()) return ctx.Fail(jobs.status().ToString());
+    out << std::left << std::setw(18) << "jobId" << std::setw(13) << "status" << std::setw(12)
+        << "selection" << "queued inProg succeeded failed timedOut canceled removed\n";
+    for (const JobSummary& j : jobs->jobs) {
+      auto job = demo.reads->DescribeJob(j.job_id);
+      if (!job.ok()) return ctx.Fail(job.status().ToString());
+      const JobProcessDetails& d = job->job_process_details;
+      out << std::left << std::setw(18) << j.job_id << std::setw(13) << JobStatusName(j.status)
+          << std::setw(12) << TargetSelectionName(j.target_selection) << std::setw(7)
+          << d.number_of_queued_things << std::setw(7) << d.number_of_in_progress_things << std::setw(10)
+          << d.number_of_succeeded_things << std::setw(7) << d.number_of_failed_things << std::setw(9)
+          << d.number_of_timed_out_things << std::setw(9) << d.number_of_canceled_things
+          << d.number_of_removed_things << "\n";
+    }
+
+    out << "\n== fw-2-1-east mid-rollout (" << FormatTime(demo.mid_rollout_) << ") and now ==\n";
+    auto at = AtTime(log, demo.mid_rollout_);
+    auto then = demo.reads->DescribeJob("fw-2-1-east", *at);
+    auto now = demo.reads->DescribeJob("fw-2-1-east");
+    if (!then.ok() || !now.ok()) return ctx.Fail("describe fw-2-1-east failed");
+    auto line = [&](const char* label, const Job& j) {
+      const JobProcessDetails& d = j.job_process_details;
+      out << "  " << label << ": queued " << d.number_of_queued_things << ", in progress "
+          << d.number_of_in_progress_things << ", succeeded " << d.number_of_succeeded_things
+          << ", failed " << d.number_of_failed_things << ", timed out " << d.number_of_timed_out_things
+          << (d.processing_targets.empty() ? "; rollout finished" : "; still rolling out") << "\n";
+    };
+    line("then", *then);
+    line("now ", *now);
+
+    out << "\n== The audit trail of fw-2-1-west ==\n";
+    Auditor auditor(log, *demo.reads);
+    HistoryRequest h;
+    h.job_id = "fw-2-1-west";
+    auto history = auditor.History(h);
+    if (!history.ok()) return ctx.Fail(history.status().ToString());
+    uint64_t cancel_seq = 0;
+    std::map<std::string, int> by_kind;
+    for (const AuditEntry& e : *history) {
+      if (e.kind == EventKind::kJobCanceled) cancel_seq = e.sequence;
+      ++by_kind[std::string(EventKindName(e.kind))];
+      const bool job_level = e.thing_name.empty();
+      if (job_level || (cancel_seq != 0 && e.cause == cancel_seq && by_kind["shown"]++ < 3)) {
+        out << "  #" << e.sequence << " " << FormatTime(e.recorded_at_micros) << " "
+            << EventKindName(e.kind) << " by " << e.actor;
+        if (e.cause != 0) out << " (cause #" << e.cause << ")";
+        if (!e.thing_name.empty()) out << " " << e.thing_name;
+        out << "\n";
+      }
+    }
+    out << "  in all:";
+    for (const auto& [kind, n] : by_kind) {
+      if (kind != "shown") out << " " << n << " " << kind;
+    }
+    out << "\n";
+
+    out << "\n== Why was fw-2-1-west canceled? ==\n";
+    if (cancel_seq == 0) {
+      out << "  (not aborted with this seed)\n";
+    } else {
+      auto why = auditor.Why(cancel_seq);
+      if (!why.ok()) return ctx.Fail(why.status().ToString());
+      for (size_t i = 0; i < why->size(); ++i) {
+        const AuditEntry& e = (*why)[i];
+        out << "  " << (i == 0 ? "" : "<- ") << "#" << e.sequence << " " << FormatTime(e.recorded_at_micros)
+            << " " << EventKindName(e.kind) << " by " << e.actor;
+        if (!e.thing_name.empty()) out << " (" << e.thing_name << ")";
+        for (const FieldChange& change : e.changes) {
+          if (change.field == "status" || change.field == "reasonCode" || change.field == "comment") {
+            out << "\n       " << change.field << ": " << change.before.value_or("-") << " -> "
+                << change.after.value_or("-");
+          }
+        }
+        out << "\n";
+      }
+    }
+
+    out << "\n== Verify ==\n";
+    auto report = VerifyLedger(log, demo.ledger.get(), demo.projections.get());
+    if (!report.ok()) return ctx.Fail(report.status().ToString());
+    out << "  " << (report->ok() ? "verified" : "PROBLEM") << ": " << report->events << " events, head "
+        << report->head_sequence << " " << HashToHex(report->head_hash) << "\n";
+    for (const VerifyCheck& check : report->checks) {
+      out << "    " << (check.ok ? "ok   " : "FAIL ") << check.name << "\n";
+    }
+
+    out << "\n== Explore further ==   (after scripts/run, jobledger is build/tools/jobledger)\n"
+        << "  jobledger --db " << path << " list-jobs --output table\n"
+        << "  jobledger --db " << path << " describe-job --job-id fw-2-1-east --as-of " << FormatTime(demo.mid_rollout_) << "\n"
+        << "  jobledger --db " << path << " history --job-id fw-2-1-west --thing-name sensor-1001\n"
+        << "  jobledger --db " << path << " history --why --at-seq " << cancel_seq << "\n"
+        << "  jobledger --db " << path << " verify\n";
+    return report->ok() ? kExitOk : kExitProblem;
+  }
+
+ private:
+  int things_ = 300;
+  uint64_t seed_ = 7;
+};
+
 }  // namespace
 
-void AddDemoCommand(CLI::App& app, Context& ctx, std::function<int()>* action) {
-  auto things = std::make_shared<int>(300);
-  auto seed = std::make_shared<uint64_t>(7);
-  CLI::App* c = app.add_subcommand("demo", "Plays a fleet rollout in simulated time in its own folder, then investigates it.");
-  c->footer("Example:\n  jobledger demo --things 300 --seed 7");
-  c->add_option("--things", *things, "how many devices (default 300)")->check(CLI::Range(20, 100000));
-  c->add_option("--seed", *seed, "random seed (default 7)");
-  c->callback([&ctx, action, things, seed] {
-    *action = [&ctx, things, seed]() -> int {
-      std::ostream& out = ctx.out();
-      const std::string path = ctx.globals().db.empty() ? "jobledger-demo" : ctx.globals().db;
-      Demo demo(ctx);
-      demo.things = *things;
-      demo.seed = *seed;
-      Status s = demo.Open(path);
-      if (s.ok()) s = demo.Play();
-      ctx.EndProgress();
-      if (!s.ok()) return ctx.Fail("demo: " + s.ToString());
-      const EventLog& log = demo.ledger->log();
-      out << "jobledger demo: " << demo.things << " devices, " << log.head().sequence
-          << " events in '" << path << "' (simulated time " << FormatTime(kStart) << " .. "
-          << FormatTime(demo.clock.NowMicros()) << ")\n\n";
-
-      out << "== The jobs as they stand ==\n";
-      ListJobsRequest all;
-      auto jobs = demo.reads->ListJobs(all);
-      if (!jobs.ok()) return ctx.Fail(jobs.status().ToString());
-      out << std::left << std::setw(18) << "jobId" << std::setw(13) << "status" << std::setw(12)
-          << "selection" << "queued inProg succeeded failed timedOut canceled removed\n";
-      for (const JobSummary& j : jobs->jobs) {
-        auto job = demo.reads->DescribeJob(j.job_id);
-        if (!job.ok()) return ctx.Fail(job.status().ToString());
-        const JobProcessDetails& d = job->job_process_details;
-        out << std::left << std::setw(18) << j.job_id << std::setw(13) << JobStatusName(j.status)
-            << std::setw(12) << TargetSelectionName(j.target_selection) << std::setw(7)
-            << d.number_of_queued_things << std::setw(7) << d.number_of_in_progress_things << std::setw(10)
-            << d.number_of_succeeded_things << std::setw(7) << d.number_of_failed_things << std::setw(9)
-            << d.number_of_timed_out_things << std::setw(9) << d.number_of_canceled_things
-            << d.number_of_removed_things << "\n";
-      }
-
-      out << "\n== fw-2-1-east mid-rollout (" << FormatTime(demo.mid_rollout_) << ") and now ==\n";
-      auto at = AtTime(log, demo.mid_rollout_);
-      auto then = demo.reads->DescribeJob("fw-2-1-east", *at);
-      auto now = demo.reads->DescribeJob("fw-2-1-east");
-      if (!then.ok() || !now.ok()) return ctx.Fail("describe fw-2-1-east failed");
-      auto line = [&](const char* label, const Job& j) {
-        const JobProcessDetails& d = j.job_process_details;
-        out << "  " << label << ": queued " << d.number_of_queued_things << ", in progress "
-            << d.number_of_in_progress_things << ", succeeded " << d.number_of_succeeded_things
-            << ", failed " << d.number_of_failed_things << ", timed out " << d.number_of_timed_out_things
-            << (d.processing_targets.empty() ? "; rollout finished" : "; still rolling out") << "\n";
-      };
-      line("then", *then);
-      line("now ", *now);
-
-      out << "\n== The audit trail of fw-2-1-west ==\n";
-      Auditor auditor(log, *demo.reads);
-      HistoryRequest h;
-      h.job_id = "fw-2-1-west";
-      auto history = auditor.History(h);
-      if (!history.ok()) return ctx.Fail(history.status().ToString());
-      uint64_t cancel_seq = 0;
-      std::map<std::string, int> by_kind;
-      for (const AuditEntry& e : *history) {
-        if (e.kind == EventKind::kJobCanceled) cancel_seq = e.sequence;
-        ++by_kind[std::string(EventKindName(e.kind))];
-        const bool job_level = e.thing_name.empty();
-        if (job_level || (cancel_seq != 0 && e.cause == cancel_seq && by_kind["shown"]++ < 3)) {
-          out << "  #" << e.sequence << " " << FormatTime(e.recorded_at_micros) << " "
-              << EventKindName(e.kind) << " by " << e.actor;
-          if (e.cause != 0) out << " (cause #" << e.cause << ")";
-          if (!e.thing_name.empty()) out << " " << e.thing_name;
-          out << "\n";
-        }
-      }
-      out << "  in all:";
-      for (const auto& [kind, n] : by_kind) {
-        if (kind != "shown") out << " " << n << " " << kind;
-      }
-      out << "\n";
-
-      out << "\n== Why was fw-2-1-west canceled? ==\n";
-      if (cancel_seq == 0) {
-        out << "  (not aborted with this seed)\n";
-      } else {
-        auto why = auditor.Why(cancel_seq);
-        if (!why.ok()) return ctx.Fail(why.status().ToString());
-        for (size_t i = 0; i < why->size(); ++i) {
-          const AuditEntry& e = (*why)[i];
-          out << "  " << (i == 0 ? "" : "<- ") << "#" << e.sequence << " " << FormatTime(e.recorded_at_micros)
-              << " " << EventKindName(e.kind) << " by " << e.actor;
-          if (!e.thing_name.empty()) out << " (" << e.thing_name << ")";
-          for (const FieldChange& change : e.changes) {
-            if (change.field == "status" || change.field == "reasonCode" || change.field == "comment") {
-              out << "\n       " << change.field << ": " << change.before.value_or("-") << " -> "
-                  << change.after.value_or("-");
-            }
-          }
-          out << "\n";
-        }
-      }
-
-      out << "\n== Verify ==\n";
-      auto report = VerifyLedger(log, demo.ledger.get(), demo.projections.get());
-      if (!report.ok()) return ctx.Fail(report.status().ToString());
-      out << "  " << (report->ok() ? "verified" : "PROBLEM") << ": " << report->events << " events, head "
-          << report->head_sequence << " " << HashToHex(report->head_hash) << "\n";
-      for (const VerifyCheck& check : report->checks) {
-        out << "    " << (check.ok ? "ok   " : "FAIL ") << check.name << "\n";
-      }
-
-      out << "\n== Explore further ==   (after scripts/run, jobledger is build/tools/jobledger)\n"
-          << "  jobledger --db " << path << " list-jobs --output table\n"
-          << "  jobledger --db " << path << " describe-job --job-id fw-2-1-east --as-of " << FormatTime(demo.mid_rollout_) << "\n"
-          << "  jobledger --db " << path << " history --job-id fw-2-1-west --thing-name sensor-1001\n"
-          << "  jobledger --db " << path << " history --why --at-seq " << cancel_seq << "\n"
-          << "  jobledger --db " << path << " verify\n";
-      return report->ok() ? kExitOk : kExitProblem;
-    };
-  });
+void AddDemoCommand(CommandSet& set) {
+  set.Add<DemoCommand>({"demo", "Plays a fleet rollout in simulated time in its own folder, then investigates it.",
+                        "jobledger demo --things 300 --seed 7"});
 }
 
 }  // namespace jobledger::cli

@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "jobledger/event_log.h"
-#include "jobledger/status.h"
 #include "jobledger/projection.h"
+#include "jobledger/status.h"
 
 namespace jobledger {
 

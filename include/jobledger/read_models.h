@@ -23,10 +23,10 @@
 #include "jobledger/clock.h"
 #include "jobledger/commands.h"
 #include "jobledger/event_log.h"
-#include "jobledger/status.h"
-#include "jobledger/validation.h"
 #include "jobledger/projection_manager.h"
+#include "jobledger/status.h"
 #include "jobledger/types.h"
+#include "jobledger/validation.h"
 
 namespace jobledger {
 

@@ -14,9 +14,9 @@
 
 #include "jobledger/commands.h"
 #include "jobledger/event_log.h"
-#include "ledger/internal/state.h"
 #include "jobledger/status.h"
 #include "jobledger/validation.h"
+#include "ledger/internal/state.h"
 
 namespace jobledger::internal {
 

@@ -26,8 +26,8 @@
 #include "ledger/internal/codec.h"
 #include "ledger/internal/hash_chain.h"
 #include "ledger/internal/keys.h"
-#include "ledger/internal/rocks_util.h"
 #include "ledger/internal/rocks_event_log.h"
+#include "ledger/internal/rocks_util.h"
 #include "ledger/internal/row_iterator.h"
 #include "ledger/test_hooks.h"
 

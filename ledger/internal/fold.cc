@@ -1,7 +1,7 @@
 #include "ledger/internal/fold.h"
 
-#include "ledger/internal/decide.h"
 #include "jobledger/validation.h"
+#include "ledger/internal/decide.h"
 
 #include <algorithm>
 #include <cmath>

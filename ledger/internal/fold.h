@@ -12,8 +12,8 @@
 
 #include "jobledger/clock.h"
 #include "jobledger/event.h"
-#include "ledger/internal/state.h"
 #include "jobledger/status.h"
+#include "ledger/internal/state.h"
 
 namespace jobledger::internal {
 

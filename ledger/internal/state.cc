@@ -1,7 +1,7 @@
 #include "ledger/internal/state.h"
 
-#include "ledger/internal/keys.h"
 #include "ledger/config_wire.h"
+#include "ledger/internal/keys.h"
 #include "ledger/wire.h"
 
 namespace jobledger::internal {

@@ -28,11 +28,11 @@
 #include <vector>
 
 #include "jobledger/clock.h"
-#include "jobledger/ledger.h"
-#include "jobledger/validation.h"
 #include "jobledger/jobs_projection.h"
+#include "jobledger/ledger.h"
 #include "jobledger/projection_manager.h"
 #include "jobledger/read_models.h"
+#include "jobledger/validation.h"
 
 namespace jobledger::badinput {
 

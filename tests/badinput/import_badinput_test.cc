@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "jobledger/event_log.h"
 #include "jobledger/event_json.h"
+#include "jobledger/event_log.h"
 #include "jobledger/replay.h"
 #include "tests/badinput/badinput_test_util.h"
 #include "tools/cli.h"

@@ -60,11 +60,11 @@
 #include <vector>
 
 #include "jobledger/event_log.h"
-#include "jobledger/ledger.h"
-#include "ledger/test_hooks.h"
 #include "jobledger/jobs_projection.h"
+#include "jobledger/ledger.h"
 #include "jobledger/projection_manager.h"
 #include "jobledger/replay.h"
+#include "ledger/test_hooks.h"
 
 namespace jobledger::crash {
 namespace {

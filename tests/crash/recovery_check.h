@@ -18,10 +18,10 @@
 #include <gtest/gtest.h>
 
 #include "jobledger/event_log.h"
-#include "jobledger/ledger.h"
-#include "ledger/wire.h"
 #include "jobledger/jobs_projection.h"
+#include "jobledger/ledger.h"
 #include "jobledger/projection_manager.h"
+#include "ledger/wire.h"
 #include "tests/crash/crash_test_util.h"
 
 namespace jobledger::crash {

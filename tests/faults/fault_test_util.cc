@@ -15,9 +15,9 @@
 #include <sstream>
 #include <utility>
 
-#include "ledger/internal/keys.h"
 #include "jobledger/jobs_projection.h"
 #include "jobledger/replay.h"
+#include "ledger/internal/keys.h"
 
 #ifndef JOBLEDGER_CLI_BINARY
 #define JOBLEDGER_CLI_BINARY ""

@@ -19,9 +19,9 @@
 #include "jobledger/event.h"
 #include "jobledger/event_log.h"
 #include "jobledger/ledger.h"
-#include "jobledger/status.h"
 #include "jobledger/projection_manager.h"
 #include "jobledger/read_models.h"
+#include "jobledger/status.h"
 #include "tests/support/folder_snapshot.h"
 #include "tests/support/raw_db.h"
 

@@ -20,8 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "jobledger/event_log.h"
-#include "jobledger/ledger.h"
 #include "jobledger/json.h"
+#include "jobledger/ledger.h"
 #include "tests/faults/fault_test_util.h"
 
 namespace jobledger::faults {

@@ -18,9 +18,9 @@
 
 #include "jobledger/clock.h"
 #include "jobledger/event_log.h"
-#include "ledger/internal/keys.h"
 #include "jobledger/json.h"
 #include "jobledger/replay.h"
+#include "ledger/internal/keys.h"
 #include "tests/faults/fault_test_util.h"
 
 namespace jobledger::faults {

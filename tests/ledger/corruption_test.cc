@@ -23,11 +23,11 @@
 #include "jobledger/clock.h"
 #include "jobledger/event.h"
 #include "jobledger/event_log.h"
+#include "jobledger/status.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/hash_chain.h"
 #include "ledger/internal/keys.h"
 #include "ledger/schema/events.capnp.h"
-#include "jobledger/status.h"
 #include "tests/support/raw_db.h"
 
 namespace jobledger {

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "ledger/internal/state.h"
 #include "jobledger/ledger.h"
+#include "ledger/internal/state.h"
 #include "ledger/wire.h"
 #include "tests/ledger/ledger_test_util.h"
 

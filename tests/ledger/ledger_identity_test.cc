@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
-#include "ledger/internal/state.h"
 #include "jobledger/validation.h"
+#include "ledger/internal/state.h"
 #include "tests/ledger/ledger_test_util.h"
 
 namespace jobledger::testing {

@@ -30,15 +30,15 @@
 #include <utility>
 #include <vector>
 
+#include "jobledger/event_json.h"
+#include "jobledger/json.h"
+#include "jobledger/replay.h"
 #include "ledger/internal/codec.h"
 #include "ledger/internal/hash_chain.h"
 #include "ledger/internal/keys.h"
-#include "jobledger/json.h"
-#include "jobledger/event_json.h"
-#include "jobledger/replay.h"
 #include "tests/projections/projections_test_util.h"
-#include "tests/support/raw_db.h"
 #include "tests/support/random_commands.h"
+#include "tests/support/raw_db.h"
 
 namespace jobledger::testing {
 namespace {

@@ -39,12 +39,13 @@
 #include <vector>
 
 #include "jobledger/clock.h"
-#include "ledger/internal/keys.h"
+#include "jobledger/command_traits.h"
 #include "jobledger/ledger.h"
+#include "ledger/internal/keys.h"
 #include "tests/projections/shapes_validator.h"
 #include "tests/support/folder_snapshot.h"
-#include "tools/cli.h"
 #include "tests/support/raw_db.h"
+#include "tools/cli.h"
 
 #ifndef JOBLEDGER_CLI_BINARY
 #define JOBLEDGER_CLI_BINARY ""
@@ -1405,6 +1406,28 @@ TEST_F(CliTest, HelpOnEveryCommandShowsAnExample) {
   for (const std::string& command : commands) {
     EXPECT_TRUE(Contains(top.out, command)) << command << " is not listed in\n" << top.out;
   }
+  EXPECT_FALSE(fs::exists(db_)) << "--help touched the ledger";
+}
+
+// The ledger's commands are registered from jobledger/command_traits.h: each has a
+// subcommand named after its operation in kebab case, whose help names the operation.
+TEST_F(CliTest, EveryCommandOfTheLedgerIsASubcommandNamedAfterItsOperation) {
+  size_t seen = 0;
+  command::ForEach([&]<typename Op>() {
+    std::string kebab;
+    for (char c : Op::kName) {
+      if (std::isupper(static_cast<unsigned char>(c)) && !kebab.empty()) kebab += '-';
+      kebab += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    Outcome r = Cli({kebab, "--help"});
+    EXPECT_EQ(r.exit, 0) << r.What();
+    const std::string name(Op::kName);
+    EXPECT_TRUE(Contains(r.out, "(iot " + name + ")") || Contains(r.out, "(iot-jobs-data " + name + ")") ||
+                Contains(r.out, "(iot " + name + "):"))
+        << kebab << " does not name " << name << ":\n" << r.out;
+    ++seen;
+  });
+  EXPECT_EQ(seen, 12u);
   EXPECT_FALSE(fs::exists(db_)) << "--help touched the ledger";
 }
 

@@ -10,6 +10,10 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+
+#include "fuzz/fuzz_util.h"
+#include "tests/support/ledger_stack.h"
 
 namespace jobledger::fuzz {
 
@@ -38,6 +42,18 @@ class NoFallocateFs : public rocksdb::FileSystemWrapper {
 inline rocksdb::Env* FuzzEnv() {
   static rocksdb::Env* env = rocksdb::NewCompositeEnv(std::make_shared<NoFallocateFs>()).release();
   return env;
+}
+
+// A ledger with its projection and read models for a fuzz rig, at `path`: the given
+// clock, no fsync, FuzzEnv(). A failure to open ends the run.
+inline std::unique_ptr<testing::LedgerStack> OpenFuzzLedger(const Clock* clock, const std::string& path) {
+  LedgerOptions options;
+  options.clock = clock;
+  options.sync = false;
+  options.env = FuzzEnv();
+  auto stack = testing::LedgerStack::Open(options, path);
+  JOBLEDGER_FUZZ_CHECK(stack.ok(), "open: " + stack.status().ToString());
+  return std::move(stack).value();
 }
 
 }  // namespace jobledger::fuzz

@@ -53,6 +53,7 @@
 #include "jobledger/replay.h"
 #include "jobledger/validation.h"
 #include "ledger/internal/codec.h"
+#include "tests/support/ledger_stack.h"
 
 namespace jobledger::fuzz {
 namespace {
@@ -62,17 +63,12 @@ constexpr int64_t kStart = 1'764'237'600'000'000;  // 2025-11-27T10:00:00Z
 class Rig {
  public:
   Rig() { Open(); }
-  ~Rig() {
-    projections_.reset();
-    ledger_.reset();
-  }
 
-  Ledger& ledger() { return *ledger_; }
-  ProjectionManager& projections() { return *projections_; }
+  Ledger& ledger() { return *stack_->ledger; }
+  ProjectionManager& projections() { return *stack_->projections; }
 
   void Reset() {
-    projections_.reset();
-    ledger_.reset();
+    stack_.reset();
     dir_.Clear();
     Open();
   }
@@ -80,24 +76,12 @@ class Rig {
  private:
   void Open() {
     clock_.Set(kStart);
-    LedgerOptions options;
-    options.clock = &clock_;
-    options.sync = false;
-    options.env = FuzzEnv();
-    auto ledger = Ledger::Open(options, dir_.path() + "/ledger");
-    JOBLEDGER_FUZZ_CHECK(ledger.ok(), "open: " + ledger.status().ToString());
-    ledger_ = std::move(ledger).value();
-    std::vector<ProjectionManager::Entry> entries;
-    entries.push_back({std::make_unique<JobsProjection>(), ProjectionMode::kInline});
-    auto projections = ProjectionManager::Open(ledger_->log(), std::move(entries));
-    JOBLEDGER_FUZZ_CHECK(projections.ok(), "projections: " + projections.status().ToString());
-    projections_ = std::move(projections).value();
+    stack_ = OpenFuzzLedger(&clock_, dir_.path() + "/ledger");
   }
 
   ScratchDir dir_;
   ManualClock clock_{kStart};
-  std::unique_ptr<Ledger> ledger_;
-  std::unique_ptr<ProjectionManager> projections_;
+  std::unique_ptr<testing::LedgerStack> stack_;
 };
 
 Rig& TheRig() {

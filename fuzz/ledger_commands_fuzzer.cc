@@ -46,6 +46,7 @@
 #include "jobledger/projection_manager.h"
 #include "jobledger/read_models.h"
 #include "jobledger/validation.h"
+#include "tests/support/ledger_stack.h"
 
 namespace jobledger::fuzz {
 namespace {
@@ -69,38 +70,19 @@ class Rig {
   ~Rig() { Close(); }
 
   void Open() {
-    LedgerOptions options;
-    options.clock = &clock_;
-    options.sync = false;
-    options.env = FuzzEnv();
-    auto ledger = Ledger::Open(options, dir_.path() + "/ledger");
-    JOBLEDGER_FUZZ_CHECK(ledger.ok(), "open: " + ledger.status().ToString());
-    ledger_ = std::move(ledger).value();
-    std::vector<ProjectionManager::Entry> entries;
-    entries.push_back({std::make_unique<JobsProjection>(), ProjectionMode::kInline});
-    auto projections = ProjectionManager::Open(ledger_->log(), std::move(entries));
-    JOBLEDGER_FUZZ_CHECK(projections.ok(), "projections: " + projections.status().ToString());
-    projections_ = std::move(projections).value();
-    reads_ =
-        std::make_unique<ReadModels>(ledger_->log(), *projections_, ledger_->context(), &clock_);
+    stack_ = OpenFuzzLedger(&clock_, dir_.path() + "/ledger");
   }
-  void Close() {
-    reads_.reset();
-    projections_.reset();
-    ledger_.reset();
-  }
+  void Close() { stack_.reset(); }
 
   ManualClock& clock() { return clock_; }
-  Ledger& ledger() { return *ledger_; }
-  ProjectionManager& projections() { return *projections_; }
-  ReadModels& reads() { return *reads_; }
+  Ledger& ledger() { return *stack_->ledger; }
+  ProjectionManager& projections() { return *stack_->projections; }
+  ReadModels& reads() { return *stack_->reads; }
 
  private:
   ScratchDir dir_;
   ManualClock clock_{kStart};
-  std::unique_ptr<Ledger> ledger_;
-  std::unique_ptr<ProjectionManager> projections_;
-  std::unique_ptr<ReadModels> reads_;
+  std::unique_ptr<testing::LedgerStack> stack_;
 };
 
 // ---- building requests from bytes ----

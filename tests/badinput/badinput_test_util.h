@@ -33,6 +33,7 @@
 #include "jobledger/projection_manager.h"
 #include "jobledger/read_models.h"
 #include "jobledger/validation.h"
+#include "tests/support/ledger_stack.h"
 
 namespace jobledger::badinput {
 
@@ -93,9 +94,10 @@ class BadInputTest : public ::testing::Test {
   void TearDown() override { Close(); }
 
   void Close() {
-    reads_.reset();
-    projections_.reset();
-    ledger_.reset();
+    stack_.reset();
+    ledger_ = nullptr;
+    projections_ = nullptr;
+    reads_ = nullptr;
   }
 
   // (Re)opens the ledger with `limits`.
@@ -105,16 +107,12 @@ class BadInputTest : public ::testing::Test {
     options.clock = &clock_;
     options.sync = false;
     options.limits = limits;
-    auto ledger = Ledger::Open(options, dir_.path() + "/ledger");
-    ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
-    ledger_ = std::move(ledger).value();
-    std::vector<ProjectionManager::Entry> entries;
-    entries.push_back({std::make_unique<JobsProjection>(), ProjectionMode::kInline});
-    auto projections = ProjectionManager::Open(ledger_->log(), std::move(entries));
-    ASSERT_TRUE(projections.ok()) << projections.status().ToString();
-    projections_ = std::move(projections).value();
-    reads_ =
-        std::make_unique<ReadModels>(ledger_->log(), *projections_, ledger_->context(), &clock_);
+    auto stack = ::jobledger::testing::LedgerStack::Open(options, dir_.path() + "/ledger");
+    ASSERT_TRUE(stack.ok()) << stack.status().ToString();
+    stack_ = std::move(stack).value();
+    ledger_ = stack_->ledger.get();
+    projections_ = stack_->projections.get();
+    reads_ = stack_->reads.get();
   }
 
   // Group "fleet" = {t1, t2}; job "job-1" (CONTINUOUS, fleet and t3) with t1 IN_PROGRESS.
@@ -174,9 +172,10 @@ class BadInputTest : public ::testing::Test {
 
   ScratchDir dir_;
   ManualClock clock_{kT0};
-  std::unique_ptr<Ledger> ledger_;
-  std::unique_ptr<ProjectionManager> projections_;
-  std::unique_ptr<ReadModels> reads_;
+  std::unique_ptr<::jobledger::testing::LedgerStack> stack_;
+  Ledger* ledger_ = nullptr;  // the stack's, while open
+  ProjectionManager* projections_ = nullptr;
+  ReadModels* reads_ = nullptr;
 };
 
 }  // namespace jobledger::badinput

@@ -179,25 +179,6 @@ uint64_t ExpectPlanPrefix(const EventLog& log, const Plan& plan) {
 
 // ---- a ledger with its read models ----
 
-StatusOr<std::unique_ptr<LedgerStack>> LedgerStack::Open(const LedgerOptions& options,
-                                                         const std::string& path) {
-  auto stack = std::make_unique<LedgerStack>();
-  JOBLEDGER_ASSIGN_OR_RETURN(stack->ledger, Ledger::Open(options, path));
-  std::vector<ProjectionManager::Entry> entries;
-  entries.push_back({std::make_unique<JobsProjection>(), ProjectionMode::kInline});
-  JOBLEDGER_ASSIGN_OR_RETURN(stack->projections,
-                             ProjectionManager::Open(stack->ledger->log(), std::move(entries)));
-  stack->reads = std::make_unique<ReadModels>(stack->ledger->log(), *stack->projections,
-                                              stack->ledger->context(), options.clock);
-  return stack;
-}
-
-LedgerStack::~LedgerStack() {
-  reads.reset();
-  projections.reset();
-  ledger.reset();
-}
-
 namespace {
 std::string Thing(uint64_t k) { return "dev-" + std::to_string(k); }
 std::string JobOf(uint64_t k) { return "job-" + std::to_string(k); }

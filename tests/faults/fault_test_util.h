@@ -23,6 +23,7 @@
 #include "jobledger/read_models.h"
 #include "jobledger/status.h"
 #include "tests/support/folder_snapshot.h"
+#include "tests/support/ledger_stack.h"
 #include "tests/support/raw_db.h"
 
 namespace jobledger::faults {
@@ -81,17 +82,7 @@ void ExpectEventIs(const Event& stored, const NewEvent& planned, const std::stri
 
 // ---- a ledger with its read models ----
 
-// A Ledger, its "jobs" projection (inline) and the read models over them, destroyed
-// in the right order.
-struct LedgerStack {
-  std::unique_ptr<Ledger> ledger;
-  std::unique_ptr<ProjectionManager> projections;
-  std::unique_ptr<ReadModels> reads;
-
-  static StatusOr<std::unique_ptr<LedgerStack>> Open(const LedgerOptions& options,
-                                                     const std::string& path);
-  ~LedgerStack();
-};
+using ::jobledger::testing::LedgerStack;  // tests/support/ledger_stack.h
 
 // Step `i` (0-based) of a deterministic workload of Ledger commands: thing k joins
 // "fleet", job "job-k" is created on it, the device starts it, the device finishes

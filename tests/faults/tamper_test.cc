@@ -34,12 +34,6 @@ namespace {
 const std::string kEvents(internal::kEventsFamily);
 const std::string kMeta(internal::kMetaFamily);
 
-#define ASSERT_ROCKS_OK(expr)                                    \
-  do {                                                           \
-    const ::rocksdb::Status rocks_status_ = (expr);              \
-    ASSERT_TRUE(rocks_status_.ok()) << rocks_status_.ToString(); \
-  } while (0)
-
 StoredEvent GetStored(RawDb& raw, uint64_t seq) {
   StoredEvent out;
   rocksdb::Status s = raw.GetEvent(seq, &out);

@@ -43,12 +43,6 @@ constexpr int64_t kStartMicros = 1'700'000'000'000'000;
 const std::string kEvents(internal::kEventsFamily);
 const std::string kMeta(internal::kMetaFamily);
 
-#define ASSERT_ROCKS_OK(expr)                                    \
-  do {                                                           \
-    const ::rocksdb::Status rocks_status_ = (expr);              \
-    ASSERT_TRUE(rocks_status_.ok()) << rocks_status_.ToString(); \
-  } while (0)
-
 // Compares VerifyProblems by name, so a failure prints "hash-mismatch", not bytes.
 #define EXPECT_PROBLEM(result, expected)                                                     \
   EXPECT_EQ(VerifyProblemName((result).problem), VerifyProblemName(VerifyProblem::expected)) \

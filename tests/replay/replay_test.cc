@@ -354,12 +354,6 @@ std::vector<std::pair<std::string, std::string>> Rows(const EventLog& log, Famil
 
 // ---- raw RocksDB access (storage checksums stay valid) ----
 
-#define ASSERT_ROCKS_OK(expr)                                    \
-  do {                                                           \
-    const ::rocksdb::Status rocks_status_ = (expr);              \
-    ASSERT_TRUE(rocks_status_.ok()) << rocks_status_.ToString(); \
-  } while (0)
-
 const std::string kEvents(internal::kEventsFamily);
 const std::string kMeta(internal::kMetaFamily);
 const std::string kJobStream(internal::kJobStreamFamily);

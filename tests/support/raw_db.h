@@ -5,6 +5,7 @@
 #ifndef JOBLEDGER_TESTS_SUPPORT_RAW_DB_H_
 #define JOBLEDGER_TESTS_SUPPORT_RAW_DB_H_
 
+#include <gtest/gtest.h>
 #include <rocksdb/db.h>
 
 #include <cstdint>
@@ -58,5 +59,12 @@ class RawDb {
 };
 
 }  // namespace jobledger::testing
+
+// Asserts (GoogleTest) that a rocksdb::Status is OK, printing it when not.
+#define ASSERT_ROCKS_OK(expr)                                    \
+  do {                                                           \
+    const ::rocksdb::Status rocks_status_ = (expr);              \
+    ASSERT_TRUE(rocks_status_.ok()) << rocks_status_.ToString(); \
+  } while (0)
 
 #endif  // JOBLEDGER_TESTS_SUPPORT_RAW_DB_H_

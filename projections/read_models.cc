@@ -136,7 +136,7 @@ template <typename T, typename Fn>
 StatusOr<T> WithFamily(const EventLog& log, const ProjectionManager& projections, Fn&& query) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     JOBLEDGER_ASSIGN_OR_RETURN(FamilyId family, projections.ActiveFamily(JobsProjection::kName));
-    std::shared_ptr<const void> pin = log.PinFamily(family);
+    FamilyPin pin = log.PinFamily(family);
     if (pin == nullptr) continue;
     return query(family);
   }

@@ -62,12 +62,6 @@ enum class OpenMode {
   kSecondary,  // follows a live writer in another process; see CatchUpWithPrimary()
 };
 
-enum class Durability {
-  kDefault,  // EventLogOptions::sync decides
-  kSync,     // the append returns after the WAL reached stable storage
-  kNoSync,   // the append returns after the write reached the OS
-};
-
 // How a read-write log keeps its folder bounded when it is opened and closed by many
 // short-lived processes (doc/storage.md, "The rule at open and close"). Checked when a
 // read-write log opens and when it closes:
@@ -369,7 +363,9 @@ struct AppendOptions {
   bool alone = false;
 };
 
-class EventLog {
+// The log of events, and the row store of upper layers' families (jobledger/rows.h)
+// that shares its storage, so an append writes its events and their rows atomically.
+class EventLog : public RowStore {
  public:
   // Opens (and with kReadWrite, creates) the ledger in folder `path`. Errors:
   // kNotFound (no ledger there), kFailedPrecondition (another format version, or not
@@ -492,52 +488,12 @@ class EventLog {
   // where a blocking append would wait for itself.
   virtual bool on_writer_thread() const = 0;
 
-  // Opens the column family `name` ([a-z0-9_.-]+, not one of the log's own),
-  // creating it in a read-write log. kNotFound in other modes when it does not exist.
-  virtual StatusOr<FamilyId> OpenFamily(std::string_view name) = 0;
-  // Drops a family and all its rows. Writes to it fail from then on; readers that
-  // pinned it (PinFamily) or hold an iterator on it keep reading it until they let go.
-  virtual Status DropFamily(FamilyId family) = 0;
-  // Keeps `family` readable by id while the returned pin lives, even across a
-  // concurrent DropFamily; null if the family is already gone (re-resolve it).
-  virtual std::shared_ptr<const void> PinFamily(FamilyId family) const = 0;
-  // The names of every family of upper layers in this ledger.
-  virtual std::vector<std::string> FamilyNames() const = 0;
-
-  // Writes rows outside an append, under the append lock (no append interleaves):
-  // for filling a derived family from the log (a rebuild, a catch-up), never for rows
-  // that must agree with a new event. All of `fill`'s writes land in one batch.
-  virtual Status WriteRows(const std::function<Status(RowTxn&)>& fill,
-                           Durability durability = Durability::kDefault) = 0;
-
-  // Fills a family that appends do not write (a projection being rebuilt, before it
-  // takes appends) without the memtable or the WAL: `fill` writes into an in-memory
-  // buffer whose reads see its own writes over the family's stored rows; when it
-  // returns OK the rows are written, sorted, as one table file and ingested into the
-  // family atomically (every row or none, after a crash too). Nothing is written when
-  // `fill` fails or buffers nothing. Read-write logs only; the family must be one no
-  // append or WriteRows writes meanwhile.
-  virtual Status IngestRows(FamilyId family, const std::function<Status(IngestTxn&)>& fill) = 0;
-  // As IngestRows, with `parts` buffers (at least one) that `fill` may fill on as
-  // many threads, one buffer per thread: each reads its own rows over the stored ones
-  // (never another buffer's). All are written and ingested together. A key that two
-  // buffers both hold must hold the same value (or delete) in each: otherwise nothing
-  // is ingested and the call returns InternalError naming the key.
-  virtual Status IngestPartitionedRows(
-      FamilyId family, size_t parts,
-      const std::function<Status(const std::vector<IngestTxn*>&)>& fill) = 0;
-
   // Small named settings kept with the log, outside every family, so no rebuild
   // touches them (the ledger's region and account). `name`: [a-z0-9_.-]+, in a
   // namespace of its own (no setting can overwrite the log's format or head records).
   // PutSetting: read-write logs only; written synced.
   virtual StatusOr<std::optional<std::string>> GetSetting(std::string_view name) const = 0;
   virtual Status PutSetting(std::string_view name, std::string_view value) = 0;
-
-  virtual StatusOr<std::optional<std::string>> GetRow(FamilyId family,
-                                                      std::string_view key) const = 0;
-  virtual std::unique_ptr<RowIterator> ScanRows(FamilyId family,
-                                                std::string_view prefix) const = 0;
 
   // Observers run in registration order in every later append. Not owned; each must
   // outlive the log or be removed first. Any thread may add or remove one while others

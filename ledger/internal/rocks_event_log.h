@@ -218,7 +218,7 @@ class RocksEventLog final : public EventLog {
   StatusOr<std::optional<std::string>> GetRow(FamilyId family,
                                               std::string_view key) const override;
   std::unique_ptr<RowIterator> ScanRows(FamilyId family, std::string_view prefix) const override;
-  std::shared_ptr<const void> PinFamily(FamilyId family) const override { return FamilyHandle(family); }
+  FamilyPin PinFamily(FamilyId family) const override { return FamilyHandle(family); }
   // Under append_mu_, which a group holds while its appends are decided: a change
   // waits for the group in progress, and a removed observer is never called again.
   void AddObserver(AppendObserver* observer) override {

@@ -550,7 +550,7 @@ std::string PrintableKey(std::string_view key) {
 }
 
 
-StatusOr<std::vector<std::string>> CompareFamilies(const EventLog& log, FamilyId a_family,
+StatusOr<std::vector<std::string>> CompareFamilies(const RowStore& log, FamilyId a_family,
                                                    FamilyId b_family, size_t limit) {
   std::vector<std::string> out;
   auto a = log.ScanRows(a_family, "");

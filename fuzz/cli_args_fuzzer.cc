@@ -157,7 +157,7 @@ bool SkipKnown() {
   return skip;
 }
 
-// Known library bug (open): ParseTime (tools/cli.cc) multiplies epoch seconds by 10^6
+// Known library bug (open): ParseTime (ledger/time_text.cc) multiplies epoch seconds by 10^6
 // without a range check, and read_models.cc subtracts "now" from a deadline unchecked:
 // signed overflow for epoch times of 13 or more digits. With JOBLEDGER_FUZZ_SKIP_KNOWN=1
 // such values are replaced, so fuzzing can go past it.

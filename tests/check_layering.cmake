@@ -12,8 +12,8 @@ if(NOT ROOT)
   message(FATAL_ERROR "ROOT is not set")
 endif()
 set(components ledger projections replay server tools)
-set(public_ledger async clock command_traits commands event event_log ledger rows scheduler status validation
-    thread_annotations)
+set(public_ledger async clock command_traits commands event event_log ledger rows scheduler status
+    thread_annotations time_text validation)
 set(public_projections jobs_projection json projection projection_manager read_models types)
 set(public_replay event_json replay)
 set(public_server "")

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "jobledger/ledger.h"
+#include "jobledger/time_text.h"
 #include "jobledger/projection_manager.h"
 #include "jobledger/read_models.h"
 #include "tools/cli.h"
@@ -61,6 +62,10 @@ class Context {
   // Opens the ledger to write (creating it), waiting up to --lock-timeout for another
   // writer, and with Advance::kToNow advances it to --now before the command.
   Status OpenWriter(Advance advance = Advance::kToNow);
+  // Opens the ledger to write on the system clock, for a long-running server: its
+  // time-driven work is done by a scheduler as time passes, and reads answer "now" as
+  // the clock moves.
+  Status OpenLiveWriter();
   // Opens the ledger to read, as a RocksDB secondary instance: nothing in the folder
   // is written, and a live writer may hold it.
   Status OpenReader();
@@ -91,6 +96,8 @@ class Context {
   std::ostream& err_;
   const CliEnvironment& env_;
   Globals& g_;
+  bool live_ = false;                          // OpenLiveWriter: on system_clock_
+  SystemClock system_clock_;
   std::unique_ptr<ManualClock> fixed_clock_;   // "now" of the reads
   std::unique_ptr<ManualClock> writer_clock_;  // the writer ledger's clock
   std::unique_ptr<Ledger> ledger_;
@@ -109,12 +116,6 @@ class Context {
     ::jobledger::Status jl_s_ = (expr);                     \
     if (!jl_s_.ok()) return (ctx).Report(jl_s_, operation); \
   } while (0)
-
-// Parses RFC 3339 ("2026-11-27T10:00:00Z", fractional seconds, any offset) or epoch
-// seconds ("1764237600.5") into microseconds.
-std::optional<int64_t> ParseTime(const std::string& text);
-// Formats microseconds as RFC 3339 UTC with milliseconds.
-std::string FormatTime(int64_t micros);
 
 // An argument that may be "file://PATH": the file's contents; else the text itself.
 StatusOr<std::string> ArgumentText(const std::string& value, const std::string& flag);

@@ -58,6 +58,7 @@ void AddOperationCommands(CommandSet& set);    // tools/operations.cc: the ledge
 void AddReadCommands(CommandSet& set);         // tools/reads.cc: the service's reads
 void AddAuditCommands(CommandSet& set);        // tools/audit_commands.cc
 void AddMaintenanceCommands(CommandSet& set);  // tools/maintenance_commands.cc
+void AddServeCommand(CommandSet& set);         // tools/serve_command.cc
 void AddDemoCommand(CommandSet& set);          // tools/demo.cc
 
 }  // namespace jobledger::cli

@@ -5,13 +5,16 @@
 //   command::Name::Answer    what it answers (Status or StatusOr<T>)
 //   command::Name::kName     the AWS operation's name, "CreateJob"
 //   command::Name::Call(ledger, context, request)   Ledger::Name, blocking
+//   command::Name::Submit(ledger, context, request, done, admission)   Ledger::SubmitName
 // and command::ForEach<F>(f) calls f.template operator()<command::Name>() for each, in
 // the table's order.
 
 #ifndef JOBLEDGER_COMMAND_TRAITS_H_
 #define JOBLEDGER_COMMAND_TRAITS_H_
 
+#include <functional>
 #include <string_view>
+#include <utility>
 
 #include "jobledger/commands.h"
 #include "jobledger/ledger.h"
@@ -25,6 +28,12 @@ namespace jobledger::command {
     static constexpr std::string_view kName = #Name;                                         \
     static Answer Call(Ledger& ledger, const RequestContext& context, const Request& request) { \
       return ledger.Name(context, request);                                                  \
+    }                                                                                        \
+    static Status Submit(Ledger& ledger, RequestContext context, Request request,            \
+                         std::function<void(Answer)> done,                                   \
+                         Ledger::Admission admission = Ledger::Admission::kWait) {           \
+      return ledger.Submit##Name(std::move(context), std::move(request), std::move(done),    \
+                                 admission);                                                 \
     }                                                                                        \
   };
 JOBLEDGER_LEDGER_COMMANDS(JOBLEDGER_COMMAND_TYPE)

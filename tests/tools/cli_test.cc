@@ -1394,7 +1394,7 @@ TEST_F(CliTest, HelpOnEveryCommandShowsAnExample) {
       "list-job-executions-for-thing", "cancel-job-execution", "delete-job-execution", "get-pending-job-executions",
       "start-next-pending-job-execution", "update-job-execution", "add-thing-to-thing-group",
       "remove-thing-from-thing-group", "delete-thing", "advance", "history", "diff", "verify", "digest",
-      "rebuild-projections", "export", "import", "stats", "compact", "tail", "demo"};
+      "rebuild-projections", "export", "import", "stats", "compact", "tail", "serve", "demo"};
   for (const std::string& command : commands) {
     Outcome r = Cli({command, "--help"});
     EXPECT_EQ(r.exit, 0) << r.What();

@@ -52,7 +52,7 @@ void AdvanceScheduler::Poke() {
 }
 
 Status AdvanceScheduler::last_error() const {
-  std::lock_guard<std::mutex> lock(error_mu_);
+  MutexLock lock(&error_mu_);
   return last_error_;
 }
 
@@ -61,7 +61,7 @@ void AdvanceScheduler::Arm() {
   timer_.cancel();
   StatusOr<std::optional<int64_t>> due = ledger_.NextDue();
   if (!due.ok()) {
-    std::lock_guard<std::mutex> lock(error_mu_);
+    MutexLock lock(&error_mu_);
     last_error_ = due.status();
     return;
   }
@@ -85,7 +85,7 @@ void AdvanceScheduler::Arm() {
 void AdvanceScheduler::Fire() {
   StatusOr<AdvanceResult> r = ledger_.AdvanceTo(clock_->NowMicros());
   if (!r.ok()) {
-    std::lock_guard<std::mutex> lock(error_mu_);
+    MutexLock lock(&error_mu_);
     last_error_ = r.status();
   }
   ++runs_;

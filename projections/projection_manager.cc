@@ -67,15 +67,17 @@ Status Stopped(RebuildPoint point) {
 }  // namespace
 
 struct ProjectionManager::Slot {
+  explicit Slot(Mutex& manager_mu) : mu(manager_mu) {}
+
   Entry entry;
-  // Guarded by the manager's mu_.
-  std::optional<FamilyId> active;
-  std::string active_name;
-  uint32_t active_version = 0;
-  bool dual = false;  // appends also go to `building`
-  std::optional<FamilyId> building;
+  Mutex& mu;  // the manager's mu_, which guards every slot's families
+  std::optional<FamilyId> active JOBLEDGER_GUARDED_BY(mu);
+  std::string active_name JOBLEDGER_GUARDED_BY(mu);
+  uint32_t active_version JOBLEDGER_GUARDED_BY(mu) = 0;
+  bool dual JOBLEDGER_GUARDED_BY(mu) = false;  // appends also go to `building`
+  std::optional<FamilyId> building JOBLEDGER_GUARDED_BY(mu);
   // One rebuild / catch-up at a time.
-  std::mutex op_mu;
+  Mutex op_mu;
   // Inline, on the writer thread only: what the appends' folds remembered for the
   // active family `memo_family`, and over it the memo of the append being observed
   // (`pending`), kept or dropped with that append.
@@ -105,7 +107,7 @@ StatusOr<std::unique_ptr<ProjectionManager>> ProjectionManager::Open(EventLog& l
       return InvalidArgumentError("projection name: '" + std::string(e.projection->name()) +
                                   "' is registered twice");
     }
-    auto slot = std::make_unique<Slot>();
+    auto slot = std::make_unique<Slot>(m->mu_);
     slot->entry = std::move(e);
     m->slots_.push_back(std::move(slot));
   }
@@ -155,7 +157,7 @@ Status ProjectionManager::Init(Slot& slot) {
     }
     StatusOr<FamilyId> family = log_.OpenFamily(active_name);
     if (family.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&slot.mu);
       slot.active = *family;
       slot.active_name = active_name;
       slot.active_version = version;
@@ -163,15 +165,20 @@ Status ProjectionManager::Init(Slot& slot) {
       return family.status();
     }
   }
+  std::optional<FamilyId> active;
+  {
+    MutexLock lock(&slot.mu);
+    active = slot.active;
+  }
   if (!writable) {
-    if (!slot.active) {
+    if (!active) {
       return NotFoundError("ledger at '" + log_.path() + "' has no projection '" + name +
                            "'; open it read-write once to build it");
     }
     return Status();
   }
-  if (!slot.active) return Rebuild(name).status();
-  JOBLEDGER_ASSIGN_OR_RETURN(uint64_t checkpoint, ReadCheckpoint(log_, *slot.active, name));
+  if (!active) return Rebuild(name).status();
+  JOBLEDGER_ASSIGN_OR_RETURN(uint64_t checkpoint, ReadCheckpoint(log_, *active, name));
   const uint64_t head = log_.head().sequence;
   if (checkpoint > head) {
     // The log is older than the projection (restored from a backup): never serve rows
@@ -182,7 +189,7 @@ Status ProjectionManager::Init(Slot& slot) {
     // Behind (it was catch-up before, or was added to an existing ledger): apply the
     // missing events now, under the append lock so nothing is appended meanwhile.
     JOBLEDGER_RETURN_IF_ERROR(log_.WriteRows([&](RowTxn& txn) {
-      return FoldRange(slot, *slot.active, checkpoint + 1, log_.head().sequence, txn);
+      return FoldRange(slot, *active, checkpoint + 1, log_.head().sequence, txn);
     }));
   }
   return Status();
@@ -217,7 +224,7 @@ class ReadAhead {
       : thread_([this, &log, from, to] { Run(log, from, to); }) {}
   ~ReadAhead() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       stop_ = true;
     }
     cv_.notify_all();
@@ -229,8 +236,8 @@ class ReadAhead {
   // The next batch, empty at the end (then status() says whether the range was read
   // whole).
   std::vector<Event> Next() {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !batches_.empty() || done_; });
+    MutexLock lock(&mu_);
+    cv_.wait(mu_, [&]() JOBLEDGER_REQUIRES(mu_) { return !batches_.empty() || done_; });
     if (batches_.empty()) return {};
     std::vector<Event> out = std::move(batches_.front());
     batches_.pop_front();
@@ -239,11 +246,11 @@ class ReadAhead {
   }
   // Hands a folded batch back, to be freed on the reading thread.
   void Recycle(std::vector<Event> batch) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     garbage_.push_back(std::move(batch));
   }
   Status status() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return status_;
   }
 
@@ -257,8 +264,8 @@ class ReadAhead {
     std::vector<std::vector<Event>> garbage;
     auto push = [&]() -> bool {
       garbage.clear();  // freed here, off the folding thread
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [&] { return batches_.size() < kBatchesAhead || stop_; });
+      MutexLock lock(&mu_);
+      cv_.wait(mu_, [&]() JOBLEDGER_REQUIRES(mu_) { return batches_.size() < kBatchesAhead || stop_; });
       if (stop_) return false;
       batches_.push_back(std::move(batch));
       batch.clear();
@@ -272,19 +279,20 @@ class ReadAhead {
       if (batch.size() == kBatch && !push()) return;
     }
     if (!batch.empty() && !push()) return;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     status_ = cursor->status();
     done_ = true;
     cv_.notify_all();
   }
 
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::vector<Event>> batches_;
-  std::vector<std::vector<Event>> garbage_;  // folded batches, for the reader to free
-  bool done_ = false;
-  bool stop_ = false;
-  Status status_;
+  mutable Mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<std::vector<Event>> batches_ JOBLEDGER_GUARDED_BY(mu_);
+  // Folded batches, for the reader to free.
+  std::vector<std::vector<Event>> garbage_ JOBLEDGER_GUARDED_BY(mu_);
+  bool done_ JOBLEDGER_GUARDED_BY(mu_) = false;
+  bool stop_ JOBLEDGER_GUARDED_BY(mu_) = false;
+  Status status_ JOBLEDGER_GUARDED_BY(mu_);
   std::thread thread_;  // last: starts after the rest is built
 };
 
@@ -326,8 +334,8 @@ class PartitionWorker {
 
   // Waits while the worker is kAhead batches behind.
   void Push(Batch batch) {
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return queue_.size() < kAhead; });
+    MutexLock lock(&mu_);
+    cv_.wait(mu_, [&]() JOBLEDGER_REQUIRES(mu_) { return queue_.size() < kAhead; });
     queue_.push_back(std::move(batch));
     cv_.notify_all();
   }
@@ -335,7 +343,7 @@ class PartitionWorker {
   // a failure).
   void Finish() {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       closed_ = true;
     }
     cv_.notify_all();
@@ -356,8 +364,8 @@ class PartitionWorker {
     for (;;) {
       Batch batch;
       {
-        std::unique_lock<std::mutex> lock(mu_);
-        cv_.wait(lock, [&] { return !queue_.empty() || closed_; });
+        MutexLock lock(&mu_);
+        cv_.wait(mu_, [&]() JOBLEDGER_REQUIRES(mu_) { return !queue_.empty() || closed_; });
         if (queue_.empty()) return;
         batch = std::move(queue_.front());
         queue_.pop_front();
@@ -376,10 +384,10 @@ class PartitionWorker {
   ProjectionWriter& writer_;
   IngestTxn& txn_;
   const size_t part_, parts_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Batch> queue_;
-  bool closed_ = false;
+  Mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<Batch> queue_ JOBLEDGER_GUARDED_BY(mu_);
+  bool closed_ JOBLEDGER_GUARDED_BY(mu_) = false;
   std::atomic<size_t> bytes_{0};
   std::atomic<size_t> memo_bytes_{0};
   std::atomic<bool> failed_{false};
@@ -483,7 +491,7 @@ Status ProjectionManager::OnAppend(AppendTxn& txn) {
     std::vector<FamilyId> targets;
     std::optional<FamilyId> active;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&slot->mu);
       active = slot->active;
       if (slot->active) targets.push_back(*slot->active);
       if (slot->dual && slot->building) targets.push_back(*slot->building);
@@ -530,7 +538,7 @@ void ProjectionManager::OnAppendDropped() {
 StatusOr<FamilyId> ProjectionManager::ActiveFamily(std::string_view name) const {
   Slot* slot = FindSlot(name);
   if (slot == nullptr) return NotFoundError("no projection '" + std::string(name) + "'");
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&slot->mu);
   if (!slot->active) return NotFoundError("projection '" + std::string(name) + "' is not built");
   return *slot->active;
 }
@@ -544,7 +552,7 @@ std::vector<ProjectionInfo> ProjectionManager::Info() const {
     info.mode = slot->entry.mode;
     std::optional<FamilyId> active;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&slot->mu);
       info.stored_version = slot->active_version;
       info.family = slot->active_name;
       active = slot->active;
@@ -562,7 +570,7 @@ Status ProjectionManager::CatchUp(std::string_view name) {
   Slot* slot = FindSlot(name);
   if (slot == nullptr) return NotFoundError("no projection '" + std::string(name) + "'");
   if (slot->entry.mode != ProjectionMode::kCatchUp) return Status();
-  std::lock_guard<std::mutex> op(slot->op_mu);
+  MutexLock op(&slot->op_mu);
   JOBLEDGER_ASSIGN_OR_RETURN(FamilyId family, ActiveFamily(name));
   JOBLEDGER_ASSIGN_OR_RETURN(uint64_t checkpoint, ReadCheckpoint(log_, family, name));
   while (checkpoint < log_.head().sequence) {
@@ -597,7 +605,7 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
   if (log_.mode() != OpenMode::kReadWrite) {
     return FailedPreconditionError("rebuild: ledger at '" + log_.path() + "' is open read-only");
   }
-  std::lock_guard<std::mutex> op(slot->op_mu);
+  MutexLock op(&slot->op_mu);
   const auto start = std::chrono::steady_clock::now();
   auto stop = [&](RebuildPoint p) { return options.test_stop && !options.test_stop(p); };
 
@@ -610,7 +618,7 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
   // Undo a half-made rebuild on failure; a crash leaves the family to Open's cleanup.
   auto abandon = [&](Status why) -> Status {
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&slot->mu);
       slot->dual = false;
       slot->building.reset();
     }
@@ -650,7 +658,7 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
                                         memos.size() == 1 ? &memos[0] : nullptr));
     if (head == 0) JOBLEDGER_RETURN_IF_ERROR(txn.Put(family, kCheckpointKey, EncodeCheckpoint(0)));
     checkpoint = head;
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&slot->mu);
     slot->building = family;
     slot->dual = slot->entry.mode == ProjectionMode::kInline;
     return Status();
@@ -662,7 +670,7 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
 
   std::optional<FamilyId> old;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&slot->mu);
     old = slot->active;
   }
   if (options.compare && old) {
@@ -676,7 +684,7 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
   if (options.dry_run) {
     Status dropped = abandon(Status());
     JOBLEDGER_RETURN_IF_ERROR(dropped);
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&slot->mu);
     report.family = slot->active_name;
     report.seconds = SecondsSince(start);
     return report;
@@ -689,7 +697,7 @@ StatusOr<RebuildReport> ProjectionManager::Rebuild(std::string_view name,
   }, Durability::kSync);
   if (!switched.ok()) return abandon(switched);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&slot->mu);
     slot->active = family;
     slot->active_name = family_name;
     slot->active_version = report.version;
@@ -710,7 +718,7 @@ StatusOr<std::vector<RebuildReport>> ProjectionManager::RebuildOutdated(
   for (const auto& slot : slots_) {
     uint32_t stored;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&slot->mu);
       stored = slot->active_version;
     }
     if (stored == slot->entry.projection->version()) continue;
@@ -723,7 +731,7 @@ StatusOr<std::vector<RebuildReport>> ProjectionManager::RebuildOutdated(
 StatusOr<DriftReport> ProjectionManager::CheckDrift(std::string_view name) {
   Slot* slot = FindSlot(name);
   if (slot == nullptr) return NotFoundError("no projection '" + std::string(name) + "'");
-  std::lock_guard<std::mutex> op(slot->op_mu);
+  MutexLock op(&slot->op_mu);
   const std::string scratch_name = FamilyPrefix(name) + "drift";
   for (const std::string& f : log_.FamilyNames()) {
     if (f == scratch_name) {

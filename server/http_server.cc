@@ -15,8 +15,9 @@
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
-#include <mutex>
 #include <thread>
+
+#include "jobledger/thread_annotations.h"
 
 namespace jobledger::server {
 namespace {
@@ -34,22 +35,22 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 // Requests being answered and connections open, for Stop() and the connection limit.
 struct Counters {
-  std::mutex mu;
-  std::condition_variable idle;
-  size_t in_flight = 0;
+  Mutex mu;
+  std::condition_variable_any idle;
+  size_t in_flight JOBLEDGER_GUARDED_BY(mu) = 0;
   std::atomic<size_t> connections{0};
 
   void Begin() {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     ++in_flight;
   }
   void End() {
-    std::lock_guard<std::mutex> lock(mu);
+    MutexLock lock(&mu);
     if (--in_flight == 0) idle.notify_all();
   }
   void WaitIdle() {
-    std::unique_lock<std::mutex> lock(mu);
-    idle.wait(lock, [this] { return in_flight == 0; });
+    MutexLock lock(&mu);
+    idle.wait(mu, [this]() JOBLEDGER_REQUIRES(mu) { return in_flight == 0; });
   }
 };
 
@@ -130,15 +131,18 @@ class Session : public std::enable_shared_from_this<Session> {
     // The callback may be kept (copied) by whoever answers, past Stop(): it lets go of
     // the session when it is called, so only the posted write keeps the session alive.
     struct Pending {
-      std::mutex mu;
-      std::shared_ptr<Session> session;
+      Mutex mu;
+      std::shared_ptr<Session> session JOBLEDGER_GUARDED_BY(mu);
     };
     auto pending = std::make_shared<Pending>();
-    pending->session = shared_from_this();
+    {
+      MutexLock lock(&pending->mu);
+      pending->session = shared_from_this();
+    }
     handler_(std::move(request), [pending](HttpResponse response) {
       std::shared_ptr<Session> self;
       {
-        std::lock_guard<std::mutex> lock(pending->mu);
+        MutexLock lock(&pending->mu);
         self = std::move(pending->session);
       }
       if (self == nullptr) return;  // answered already

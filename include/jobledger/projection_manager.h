@@ -28,7 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +36,7 @@
 #include "jobledger/event_log.h"
 #include "jobledger/projection.h"
 #include "jobledger/status.h"
+#include "jobledger/thread_annotations.h"
 
 namespace jobledger {
 
@@ -172,7 +173,8 @@ class ProjectionManager : private AppendObserver {
 
   EventLog& log_;
   FamilyId registry_;
-  mutable std::mutex mu_;  // guards the slots' family fields
+  // Guards every slot's families (Slot::active, ...), which name it as Slot::mu.
+  mutable Mutex mu_;
   std::vector<std::unique_ptr<Slot>> slots_;
 };
 

@@ -23,11 +23,11 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 
 #include "jobledger/clock.h"
 #include "jobledger/ledger.h"
 #include "jobledger/status.h"
+#include "jobledger/thread_annotations.h"
 
 namespace jobledger {
 
@@ -52,7 +52,7 @@ class AdvanceScheduler {
 
   // How many AdvanceTo runs completed, and the last failure (OK if none).
   uint64_t runs() const { return runs_.load(); }
-  Status last_error() const;
+  Status last_error() const JOBLEDGER_EXCLUDES(error_mu_);
 
  private:
   struct Shared;
@@ -66,8 +66,8 @@ class AdvanceScheduler {
   boost::asio::strand<boost::asio::any_io_executor> strand_;
   boost::asio::steady_timer timer_;
   std::atomic<uint64_t> runs_{0};
-  mutable std::mutex error_mu_;
-  Status last_error_;
+  mutable Mutex error_mu_;
+  Status last_error_ JOBLEDGER_GUARDED_BY(error_mu_);
 };
 
 }  // namespace jobledger

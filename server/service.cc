@@ -232,17 +232,14 @@ struct Wire<command::DeleteThing> {
   }
 };
 
-// The JSON of a command's answer ("{}" for a bare Status, as the service answers).
-std::string Render(const JobReference& ref) { return RenderJobReference(ref); }
-std::string Render(const UpdateJobExecutionResponse& r) { return RenderUpdateJobExecution(r); }
-std::string Render(const StartNextPendingJobExecutionResponse& r) { return RenderStartNextPendingJobExecution(r); }
+// A command's answer: its JSON, "{}" for a bare Status (as the service answers).
 
 HttpResponse Answer(Plane plane, const Status& status) {
   return status.ok() ? Json(200, "{}") : ErrorResponse(plane, status);
 }
 template <typename T>
 HttpResponse Answer(Plane plane, const StatusOr<T>& answer) {
-  return answer.ok() ? Json(200, Render(*answer)) : ErrorResponse(plane, answer.status());
+  return answer.ok() ? Json(200, RenderAnswer(*answer)) : ErrorResponse(plane, answer.status());
 }
 
 // Runs a write: parses the request, submits it, answers when the ledger does.

@@ -330,19 +330,12 @@ struct Operation<command::DeleteThing> {
   };
 };
 
-// The JSON the AWS CLI prints for an answer.
-std::string Render(const JobReference& ref) { return RenderJobReference(ref); }
-std::string Render(const UpdateJobExecutionResponse& r) { return RenderUpdateJobExecution(r); }
-std::string Render(const StartNextPendingJobExecutionResponse& r) {
-  return RenderStartNextPendingJobExecution(r);
-}
-
 int Answer(Context& ctx, const std::string& operation, const Status& status) {
   return ctx.Report(status, operation);
 }
 template <typename T>
 int Answer(Context& ctx, const std::string& operation, const StatusOr<T>& answer) {
-  return ctx.Report(answer.status(), operation, answer.ok() ? Render(*answer) : "");
+  return ctx.Report(answer.status(), operation, answer.ok() ? RenderAnswer(*answer) : "");
 }
 
 // Any of the ledger's commands: flags to request, open a writer (advancing to --now),

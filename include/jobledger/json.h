@@ -30,6 +30,14 @@ std::string RenderStartNextPendingJobExecution(const StartNextPendingJobExecutio
                                                int indent = 4);
 std::string RenderUpdateJobExecution(const UpdateJobExecutionResponse& response, int indent = 4);
 
+// The answer of any command of the ledger (jobledger/command_traits.h: Op::Answer's
+// value), for code that handles every command alike (the CLI, the server).
+inline std::string RenderAnswer(const JobReference& ref) { return RenderJobReference(ref); }
+inline std::string RenderAnswer(const UpdateJobExecutionResponse& r) { return RenderUpdateJobExecution(r); }
+inline std::string RenderAnswer(const StartNextPendingJobExecutionResponse& r) {
+  return RenderStartNextPendingJobExecution(r);
+}
+
 // Epoch seconds with the fraction the microseconds carry ("1486687079.743").
 double ControlPlaneTime(int64_t micros);
 

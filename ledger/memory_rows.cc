@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ledger/internal/row_diff.h"
+
 namespace jobledger {
 namespace {
 
@@ -72,33 +74,11 @@ size_t MemoryRows::size(FamilyId family) const {
 StatusOr<std::vector<std::string>> CompareWithStored(const MemoryRows& memory, FamilyId memory_family,
                                                      const EventLog& log, FamilyId stored,
                                                      std::string_view skip_prefix, size_t limit) {
-  std::vector<std::string> out;
   auto a = memory.Scan(memory_family, "");
   auto b = log.ScanRows(stored, "");
-  a->SeekToFirst();
-  b->SeekToFirst();
-  auto skip = [&](RowIterator& it) {
-    while (!skip_prefix.empty() && it.Valid() && it.key().substr(0, skip_prefix.size()) == skip_prefix) it.Next();
-  };
-  skip(*a);
-  skip(*b);
-  while ((a->Valid() || b->Valid()) && out.size() < limit) {
-    if (a->Valid() && b->Valid() && a->key() == b->key()) {
-      if (a->value() != b->value()) out.push_back("row " + PrintableKey(a->key()) + " differs from the log's fold");
-      a->Next();
-      b->Next();
-    } else if (!b->Valid() || (a->Valid() && a->key() < b->key())) {
-      out.push_back("row " + PrintableKey(a->key()) + " is in the log's fold but not stored");
-      a->Next();
-    } else {
-      out.push_back("row " + PrintableKey(b->key()) + " is stored but not in the log's fold");
-      b->Next();
-    }
-    skip(*a);
-    skip(*b);
-  }
-  JOBLEDGER_RETURN_IF_ERROR(b->status());
-  return out;
+  return internal::DiffRows(*a, *b, skip_prefix, limit,
+                            {"differs from the log's fold", "is in the log's fold but not stored",
+                             "is stored but not in the log's fold"});
 }
 
 }  // namespace jobledger

@@ -625,19 +625,11 @@ Status ValidateStatusDetails(const DetailsMap& details, const LedgerLimits& limi
 
 // ---- whole requests ----
 
-Status Validate(const CreateJobRequest& request, const ValidationContext& context) {
-  JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(request.job_id));
-  JOBLEDGER_RETURN_IF_ERROR(CheckTargets(request.targets, context));
-  JOBLEDGER_RETURN_IF_ERROR(CheckDocument(request.document, context.limits));
-  if (request.description) {
-    JOBLEDGER_RETURN_IF_ERROR(
-        CheckText(*request.description, "description", 1, context.limits.max_description_chars));
-  }
-  if (request.target_selection && static_cast<int>(*request.target_selection) >
-                                      static_cast<int>(TargetSelection::kContinuous)) {
-    return InvalidGot("targetSelection", "must be SNAPSHOT or CONTINUOUS",
-                      std::to_string(static_cast<int>(*request.target_selection)));
-  }
+namespace {
+
+// The configurations CreateJob and UpdateJob both take, in the order they are checked.
+template <typename Request>
+Status CheckJobConfigs(const Request& request) {
   if (request.presigned_url_config) {
     JOBLEDGER_RETURN_IF_ERROR(
         CheckPresignedUrlConfig(*request.presigned_url_config, "presignedUrlConfig"));
@@ -655,27 +647,31 @@ Status Validate(const CreateJobRequest& request, const ValidationContext& contex
   return Status::Ok();
 }
 
+}  // namespace
+
+Status Validate(const CreateJobRequest& request, const ValidationContext& context) {
+  JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(request.job_id));
+  JOBLEDGER_RETURN_IF_ERROR(CheckTargets(request.targets, context));
+  JOBLEDGER_RETURN_IF_ERROR(CheckDocument(request.document, context.limits));
+  if (request.description) {
+    JOBLEDGER_RETURN_IF_ERROR(
+        CheckText(*request.description, "description", 1, context.limits.max_description_chars));
+  }
+  if (request.target_selection && static_cast<int>(*request.target_selection) >
+                                      static_cast<int>(TargetSelection::kContinuous)) {
+    return InvalidGot("targetSelection", "must be SNAPSHOT or CONTINUOUS",
+                      std::to_string(static_cast<int>(*request.target_selection)));
+  }
+  return CheckJobConfigs(request);
+}
+
 Status Validate(const UpdateJobRequest& request, const ValidationContext& context) {
   JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(request.job_id));
   if (request.description) {
     JOBLEDGER_RETURN_IF_ERROR(
         CheckText(*request.description, "description", 1, context.limits.max_description_chars));
   }
-  if (request.presigned_url_config) {
-    JOBLEDGER_RETURN_IF_ERROR(
-        CheckPresignedUrlConfig(*request.presigned_url_config, "presignedUrlConfig"));
-  }
-  if (request.job_executions_rollout_config) {
-    JOBLEDGER_RETURN_IF_ERROR(
-        CheckRolloutConfig(*request.job_executions_rollout_config, "jobExecutionsRolloutConfig"));
-  }
-  if (request.abort_config) {
-    JOBLEDGER_RETURN_IF_ERROR(CheckAbortConfig(*request.abort_config, "abortConfig"));
-  }
-  if (request.timeout_config) {
-    JOBLEDGER_RETURN_IF_ERROR(CheckTimeoutConfig(*request.timeout_config, "timeoutConfig"));
-  }
-  return Status::Ok();
+  return CheckJobConfigs(request);
 }
 
 Status Validate(const CancelJobRequest& request, const ValidationContext& context) {

@@ -121,19 +121,26 @@ class Folder {
     return rows_.Delete(KeyBuilder(kPlannedByThingRow).Name(thing).Name(job_id).Take());
   }
 
-  // Forgets a job's whole plan (canceled, completed, deleted).
-  Status ClearPlan(const std::string& job_id) {
-    JOBLEDGER_ASSIGN_OR_RETURN(JobCounters c, Counters(job_id));
-    if (c.remaining.empty()) return Status();
-    const std::string prefix = KeyBuilder(kPlannedRow).Name(job_id).Take();
-    std::vector<std::string> things;
+  // The second names of the keys under `prefix` (a plan row's thing, a by-thing row's
+  // job), in key order.
+  StatusOr<std::vector<std::string>> SecondNames(const std::string& prefix) {
+    std::vector<std::string> names;
     auto it = rows_.Scan(prefix);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       KeyReader r(it->key());
       r.Name();
-      things.emplace_back(r.Name());
+      names.emplace_back(r.Name());
     }
     JOBLEDGER_RETURN_IF_ERROR(it->status());
+    return names;
+  }
+
+  // Forgets a job's whole plan (canceled, completed, deleted).
+  Status ClearPlan(const std::string& job_id) {
+    JOBLEDGER_ASSIGN_OR_RETURN(JobCounters c, Counters(job_id));
+    if (c.remaining.empty()) return Status();
+    JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> things,
+                               SecondNames(KeyBuilder(kPlannedRow).Name(job_id).Take()));
     for (const std::string& thing : things) JOBLEDGER_RETURN_IF_ERROR(Unplan(job_id, thing, c));
     c.remaining.clear();
     return Save(CountersEntity(job_id), c);
@@ -334,15 +341,8 @@ class Folder {
   Status On(const ThingRemovedFromGroup&) { return Status(); }
 
   Status On(const ThingDeleted& b) {
-    const std::string prefix = KeyBuilder(kPlannedByThingRow).Name(b.thing_name).Take();
-    std::vector<std::string> jobs;
-    auto it = rows_.Scan(prefix);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      KeyReader r(it->key());
-      r.Name();
-      jobs.emplace_back(r.Name());
-    }
-    JOBLEDGER_RETURN_IF_ERROR(it->status());
+    JOBLEDGER_ASSIGN_OR_RETURN(std::vector<std::string> jobs,
+                               SecondNames(KeyBuilder(kPlannedByThingRow).Name(b.thing_name).Take()));
     for (const std::string& job_id : jobs) {
       if (!rows_.Owns(job_id)) continue;  // another partition's job
       JOBLEDGER_ASSIGN_OR_RETURN(JobCounters c, Counters(job_id));

@@ -41,6 +41,24 @@ Json PendingJson(const PendingJobExecution& p) {
   return j;
 }
 
+// One page of a listing: its items under `name`, then the next page's token if any.
+std::string RenderPage(const char* name, Json items, const std::optional<std::string>& next_token,
+                       int indent) {
+  Json out{{name, std::move(items)}};
+  if (next_token) out["nextToken"] = *next_token;
+  return Dump(out, indent);
+}
+
+// A page of execution summaries, each led by `id_name`: `id` of the summary.
+template <typename Result, typename Id>
+std::string RenderExecutionSummaries(const Result& result, const char* id_name, Id id, int indent) {
+  Json list = Json::array();
+  for (const auto& s : result.execution_summaries) {
+    list.push_back(Json{{id_name, id(s)}, {"jobExecutionSummary", SummaryJson(s.job_execution_summary)}});
+  }
+  return RenderPage("executionSummaries", std::move(list), result.next_token, indent);
+}
+
 }  // namespace
 
 double ControlPlaneTime(int64_t micros) { return static_cast<double>(micros) / 1e6; }
@@ -108,9 +126,7 @@ std::string RenderListJobs(const ListJobsResult& result, int indent) {
     if (s.completed_at_micros) j["completedAt"] = ControlPlaneTime(*s.completed_at_micros);
     jobs.push_back(std::move(j));
   }
-  Json out{{"jobs", jobs}};
-  if (result.next_token) out["nextToken"] = *result.next_token;
-  return Dump(out, indent);
+  return RenderPage("jobs", std::move(jobs), result.next_token, indent);
 }
 
 Json ToJson(const JobExecution& e) {
@@ -136,24 +152,14 @@ std::string RenderDescribeJobExecution(const JobExecution& e, int indent) {
 }
 
 std::string RenderListJobExecutionsForJob(const ListJobExecutionsForJobResult& result, int indent) {
-  Json list = Json::array();
-  for (const auto& s : result.execution_summaries) {
-    list.push_back(Json{{"thingArn", s.thing_arn}, {"jobExecutionSummary", SummaryJson(s.job_execution_summary)}});
-  }
-  Json out{{"executionSummaries", list}};
-  if (result.next_token) out["nextToken"] = *result.next_token;
-  return Dump(out, indent);
+  return RenderExecutionSummaries(
+      result, "thingArn", [](const JobExecutionSummaryForJob& s) { return s.thing_arn; }, indent);
 }
 
 std::string RenderListJobExecutionsForThing(const ListJobExecutionsForThingResult& result,
                                             int indent) {
-  Json list = Json::array();
-  for (const auto& s : result.execution_summaries) {
-    list.push_back(Json{{"jobId", s.job_id}, {"jobExecutionSummary", SummaryJson(s.job_execution_summary)}});
-  }
-  Json out{{"executionSummaries", list}};
-  if (result.next_token) out["nextToken"] = *result.next_token;
-  return Dump(out, indent);
+  return RenderExecutionSummaries(
+      result, "jobId", [](const JobExecutionSummaryForThing& s) { return s.job_id; }, indent);
 }
 
 std::string RenderGetPendingJobExecutions(const GetPendingJobExecutionsResponse& r, int indent) {

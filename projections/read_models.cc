@@ -78,6 +78,14 @@ StatusOr<std::string> DecodeToken(char kind, std::string_view scope, std::string
   return std::string(body.substr(header + 3 + scope_size));
 }
 
+// Where a listing resumes: from the start without a token, else where the token says.
+StatusOr<std::optional<std::string>> ResumeAt(char kind, std::string_view scope,
+                                              const std::optional<std::string>& token) {
+  if (!token) return std::optional<std::string>();
+  JOBLEDGER_ASSIGN_OR_RETURN(std::string resume, DecodeToken(kind, scope, *token));
+  return std::optional<std::string>(std::move(resume));
+}
+
 StatusOr<size_t> MaxResults(const std::optional<int>& max_results) {
   int n = max_results.value_or(kDefaultMaxResults);
   if (n < 1 || n > 250) {
@@ -252,10 +260,8 @@ StatusOr<ListJobsResult> ReadModels::ListJobs(const ListJobsRequest& request, co
                             PrintableKey(id.substr(0, 64)) + "'");
     }
   }
-  std::optional<std::string> resume;
-  if (request.next_token) {
-    JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('J', "", *request.next_token));
-  }
+  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> resume,
+                             ResumeAt('J', "", request.next_token));
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
   return WithFamily<ListJobsResult>(log_, projections_, [&](FamilyId fam) -> StatusOr<ListJobsResult> {
     ListJobsResult out;
@@ -419,10 +425,8 @@ StatusOr<ListJobExecutionsForJobResult> ReadModels::ListJobExecutionsForJob(
     const ListJobExecutionsForJobRequest& request, const ReadPoint& at) const {
   JOBLEDGER_RETURN_IF_ERROR(ValidateJobId(request.job_id));
   JOBLEDGER_ASSIGN_OR_RETURN(size_t max, MaxResults(request.max_results));
-  std::optional<std::string> resume;
-  if (request.next_token) {
-    JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('E', request.job_id, *request.next_token));
-  }
+  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> resume,
+                             ResumeAt('E', request.job_id, request.next_token));
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
   return WithFamily<ListJobExecutionsForJobResult>(log_, projections_, [&](FamilyId fam) -> StatusOr<ListJobExecutionsForJobResult> {
     {
@@ -473,10 +477,8 @@ StatusOr<ListJobExecutionsForThingResult> ReadModels::ListJobExecutionsForThing(
     const ListJobExecutionsForThingRequest& request, const ReadPoint& at) const {
   JOBLEDGER_RETURN_IF_ERROR(ValidateThingName(request.thing_name));
   JOBLEDGER_ASSIGN_OR_RETURN(size_t max, MaxResults(request.max_results));
-  std::optional<std::string> resume;
-  if (request.next_token) {
-    JOBLEDGER_ASSIGN_OR_RETURN(resume, DecodeToken('T', request.thing_name, *request.next_token));
-  }
+  JOBLEDGER_ASSIGN_OR_RETURN(std::optional<std::string> resume,
+                             ResumeAt('T', request.thing_name, request.next_token));
   JOBLEDGER_ASSIGN_OR_RETURN(Point p, At(at));
   return WithFamily<ListJobExecutionsForThingResult>(log_, projections_, [&](FamilyId fam) -> StatusOr<ListJobExecutionsForThingResult> {
     const std::string prefix = KeyBuilder(kThingIndexRow).Name(request.thing_name).Take();

@@ -28,6 +28,15 @@ void PutConfig(Json& j, const char* name, const std::optional<T>& v) {
   if (v) j[name] = ToJson(*v);
 }
 
+// The configurations of JobCreated and JobUpdated, each only when set.
+template <typename Body>
+void PutJobConfigs(Json& j, const Body& b) {
+  PutConfig(j, "presignedUrlConfig", b.presigned_url_config);
+  PutConfig(j, "jobExecutionsRolloutConfig", b.job_executions_rollout_config);
+  PutConfig(j, "abortConfig", b.abort_config);
+  PutConfig(j, "timeoutConfig", b.timeout_config);
+}
+
 Json BodyToJson(const EventBody& body) {
   Json j = Json::object();
   std::visit(
@@ -41,16 +50,10 @@ Json BodyToJson(const EventBody& body) {
           j["document"] = b.document;
           PutOpt(j, "description", b.description);
           j["targetSelection"] = TargetSelectionName(b.target_selection);
-          PutConfig(j, "presignedUrlConfig", b.presigned_url_config);
-          PutConfig(j, "jobExecutionsRolloutConfig", b.job_executions_rollout_config);
-          PutConfig(j, "abortConfig", b.abort_config);
-          PutConfig(j, "timeoutConfig", b.timeout_config);
+          PutJobConfigs(j, b);
         } else if constexpr (std::is_same_v<T, JobUpdated>) {
           PutOpt(j, "description", b.description);
-          PutConfig(j, "presignedUrlConfig", b.presigned_url_config);
-          PutConfig(j, "jobExecutionsRolloutConfig", b.job_executions_rollout_config);
-          PutConfig(j, "abortConfig", b.abort_config);
-          PutConfig(j, "timeoutConfig", b.timeout_config);
+          PutJobConfigs(j, b);
         } else if constexpr (std::is_same_v<T, TargetsAssociated>) {
           j["targets"] = b.targets;
           PutOpt(j, "comment", b.comment);
@@ -236,6 +239,25 @@ std::optional<T> ReadConfig(Reader& r, const char* name) {
   return *std::move(value);
 }
 
+// The configurations of JobCreated and JobUpdated (PutJobConfigs).
+template <typename Body>
+void ReadJobConfigs(Reader& r, Body& b) {
+  b.presigned_url_config = ReadConfig<PresignedUrlConfig>(r, "presignedUrlConfig");
+  b.job_executions_rollout_config = ReadConfig<RolloutConfig>(r, "jobExecutionsRolloutConfig");
+  b.abort_config = ReadConfig<AbortConfig>(r, "abortConfig");
+  b.timeout_config = ReadConfig<TimeoutConfig>(r, "timeoutConfig");
+}
+
+// The execution an execution event is about, read first as BodyToJson writes it first.
+template <typename Body>
+Body ExecutionBody(Reader& r) {
+  Body b;
+  b.job_id = r.Str("jobId");
+  b.thing_name = r.Str("thingName");
+  b.execution_number = r.Int("executionNumber");
+  return b;
+}
+
 std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
   auto job = [&] { return r.Str("jobId"); };
   auto thing = [&] { return r.Str("thingName"); };
@@ -248,20 +270,14 @@ std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
     std::optional<TargetSelection> ts = ParseTargetSelection(r.Str("targetSelection"));
     if (!ts) r.Bad("targetSelection", "must be SNAPSHOT or CONTINUOUS");
     b.target_selection = ts.value_or(TargetSelection::kSnapshot);
-    b.presigned_url_config = ReadConfig<PresignedUrlConfig>(r, "presignedUrlConfig");
-    b.job_executions_rollout_config = ReadConfig<RolloutConfig>(r, "jobExecutionsRolloutConfig");
-    b.abort_config = ReadConfig<AbortConfig>(r, "abortConfig");
-    b.timeout_config = ReadConfig<TimeoutConfig>(r, "timeoutConfig");
+    ReadJobConfigs(r, b);
     return b;
   }
   if (type == "JobUpdated") {
     JobUpdated b;
     b.job_id = job();
     b.description = r.OptStr("description");
-    b.presigned_url_config = ReadConfig<PresignedUrlConfig>(r, "presignedUrlConfig");
-    b.job_executions_rollout_config = ReadConfig<RolloutConfig>(r, "jobExecutionsRolloutConfig");
-    b.abort_config = ReadConfig<AbortConfig>(r, "abortConfig");
-    b.timeout_config = ReadConfig<TimeoutConfig>(r, "timeoutConfig");
+    ReadJobConfigs(r, b);
     return b;
   }
   if (type == "TargetsAssociated") return TargetsAssociated{job(), r.Strings("targets"), r.OptStr("comment")};
@@ -281,18 +297,12 @@ std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
     return b;
   }
   if (type == "ExecutionQueued") {
-    ExecutionQueued b;
-    b.job_id = job();
-    b.thing_name = thing();
-    b.execution_number = r.Int("executionNumber");
+    auto b = ExecutionBody<ExecutionQueued>(r);
     b.target = r.Str("target");
     return b;
   }
   if (type == "ExecutionStatusChanged") {
-    ExecutionStatusChanged b;
-    b.job_id = job();
-    b.thing_name = thing();
-    b.execution_number = r.Int("executionNumber");
+    auto b = ExecutionBody<ExecutionStatusChanged>(r);
     b.from = r.Status("from");
     b.to = r.Status("to");
     b.status_details = r.OptDetails("statusDetails");
@@ -301,10 +311,7 @@ std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
     return b;
   }
   if (type == "ExecutionCanceled") {
-    ExecutionCanceled b;
-    b.job_id = job();
-    b.thing_name = thing();
-    b.execution_number = r.Int("executionNumber");
+    auto b = ExecutionBody<ExecutionCanceled>(r);
     b.from = r.Status("from");
     b.force = r.Bool("force");
     b.status_details = r.OptDetails("statusDetails");
@@ -312,28 +319,19 @@ std::optional<EventBody> BodyFromJson(const std::string& type, Reader& r) {
     return b;
   }
   if (type == "ExecutionTimedOut") {
-    ExecutionTimedOut b;
-    b.job_id = job();
-    b.thing_name = thing();
-    b.execution_number = r.Int("executionNumber");
+    auto b = ExecutionBody<ExecutionTimedOut>(r);
     b.deadline_micros = r.Int("deadline");
     b.version_number = r.Int("versionNumber");
     return b;
   }
   if (type == "ExecutionRemoved") {
-    ExecutionRemoved b;
-    b.job_id = job();
-    b.thing_name = thing();
-    b.execution_number = r.Int("executionNumber");
+    auto b = ExecutionBody<ExecutionRemoved>(r);
     b.from = r.Status("from");
     b.version_number = r.Int("versionNumber");
     return b;
   }
   if (type == "ExecutionDeleted") {
-    ExecutionDeleted b;
-    b.job_id = job();
-    b.thing_name = thing();
-    b.execution_number = r.Int("executionNumber");
+    auto b = ExecutionBody<ExecutionDeleted>(r);
     b.force = r.Bool("force");
     return b;
   }

@@ -174,6 +174,42 @@ std::vector<std::string> ReadTexts(capnp::List<capnp::Text>::Reader in) {
   return out;
 }
 
+// ---- members several bodies share, spelled alike in the schema ----
+
+// The configurations of JobCreated and JobUpdated; an absent one stays a null pointer.
+template <typename Body, typename Builder>
+void WriteJobConfigs(const Body& b, Builder o) {
+  if (b.presigned_url_config) Write(*b.presigned_url_config, o.initPresignedUrlConfig());
+  if (b.job_executions_rollout_config) {
+    Write(*b.job_executions_rollout_config, o.initJobExecutionsRolloutConfig());
+  }
+  if (b.abort_config) Write(*b.abort_config, o.initAbortConfig());
+  if (b.timeout_config) Write(*b.timeout_config, o.initTimeoutConfig());
+}
+template <typename Reader, typename Body>
+void ReadJobConfigs(Reader r, Body& b) {
+  if (r.hasPresignedUrlConfig()) b.presigned_url_config = Read(r.getPresignedUrlConfig());
+  if (r.hasJobExecutionsRolloutConfig()) {
+    b.job_executions_rollout_config = Read(r.getJobExecutionsRolloutConfig());
+  }
+  if (r.hasAbortConfig()) b.abort_config = Read(r.getAbortConfig());
+  if (r.hasTimeoutConfig()) b.timeout_config = Read(r.getTimeoutConfig());
+}
+
+// The execution an execution event is about.
+template <typename Body, typename Builder>
+void WriteExecutionId(const Body& b, Builder o) {
+  o.setJobId(AsText(b.job_id));
+  o.setThingName(AsText(b.thing_name));
+  o.setExecutionNumber(b.execution_number);
+}
+template <typename Reader, typename Body>
+void ReadExecutionId(Reader r, Body& b) {
+  b.job_id = FromText(r.getJobId());
+  b.thing_name = FromText(r.getThingName());
+  b.execution_number = r.getExecutionNumber();
+}
+
 // ---- bodies ----
 
 void WriteBody(const EventBody& body, s::Event::Body::Builder out) {
@@ -187,22 +223,12 @@ void WriteBody(const EventBody& body, s::Event::Body::Builder out) {
           o.setDocument(AsText(b.document));
           Write(b.description, o.initDescription());
           o.setTargetSelection(ToSchema(b.target_selection));
-          if (b.presigned_url_config) Write(*b.presigned_url_config, o.initPresignedUrlConfig());
-          if (b.job_executions_rollout_config) {
-            Write(*b.job_executions_rollout_config, o.initJobExecutionsRolloutConfig());
-          }
-          if (b.abort_config) Write(*b.abort_config, o.initAbortConfig());
-          if (b.timeout_config) Write(*b.timeout_config, o.initTimeoutConfig());
+          WriteJobConfigs(b, o);
         } else if constexpr (std::is_same_v<T, JobUpdated>) {
           auto o = out.initJobUpdated();
           o.setJobId(AsText(b.job_id));
           Write(b.description, o.initDescription());
-          if (b.presigned_url_config) Write(*b.presigned_url_config, o.initPresignedUrlConfig());
-          if (b.job_executions_rollout_config) {
-            Write(*b.job_executions_rollout_config, o.initJobExecutionsRolloutConfig());
-          }
-          if (b.abort_config) Write(*b.abort_config, o.initAbortConfig());
-          if (b.timeout_config) Write(*b.timeout_config, o.initTimeoutConfig());
+          WriteJobConfigs(b, o);
         } else if constexpr (std::is_same_v<T, TargetsAssociated>) {
           auto o = out.initTargetsAssociated();
           o.setJobId(AsText(b.job_id));
@@ -222,15 +248,11 @@ void WriteBody(const EventBody& body, s::Event::Body::Builder out) {
           o.setForce(b.force);
         } else if constexpr (std::is_same_v<T, ExecutionQueued>) {
           auto o = out.initExecutionQueued();
-          o.setJobId(AsText(b.job_id));
-          o.setThingName(AsText(b.thing_name));
-          o.setExecutionNumber(b.execution_number);
+          WriteExecutionId(b, o);
           o.setTarget(AsText(b.target));
         } else if constexpr (std::is_same_v<T, ExecutionStatusChanged>) {
           auto o = out.initExecutionStatusChanged();
-          o.setJobId(AsText(b.job_id));
-          o.setThingName(AsText(b.thing_name));
-          o.setExecutionNumber(b.execution_number);
+          WriteExecutionId(b, o);
           o.setFrom(ToSchema(b.from));
           o.setTo(ToSchema(b.to));
           Write(b.status_details, o.initStatusDetails());
@@ -238,32 +260,24 @@ void WriteBody(const EventBody& body, s::Event::Body::Builder out) {
           o.setStepTimeoutInMinutes(b.step_timeout_in_minutes.value_or(0));
         } else if constexpr (std::is_same_v<T, ExecutionCanceled>) {
           auto o = out.initExecutionCanceled();
-          o.setJobId(AsText(b.job_id));
-          o.setThingName(AsText(b.thing_name));
-          o.setExecutionNumber(b.execution_number);
+          WriteExecutionId(b, o);
           o.setFrom(ToSchema(b.from));
           o.setForce(b.force);
           Write(b.status_details, o.initStatusDetails());
           o.setVersionNumber(b.version_number);
         } else if constexpr (std::is_same_v<T, ExecutionTimedOut>) {
           auto o = out.initExecutionTimedOut();
-          o.setJobId(AsText(b.job_id));
-          o.setThingName(AsText(b.thing_name));
-          o.setExecutionNumber(b.execution_number);
+          WriteExecutionId(b, o);
           o.setDeadline(b.deadline_micros);
           o.setVersionNumber(b.version_number);
         } else if constexpr (std::is_same_v<T, ExecutionRemoved>) {
           auto o = out.initExecutionRemoved();
-          o.setJobId(AsText(b.job_id));
-          o.setThingName(AsText(b.thing_name));
-          o.setExecutionNumber(b.execution_number);
+          WriteExecutionId(b, o);
           o.setFrom(ToSchema(b.from));
           o.setVersionNumber(b.version_number);
         } else if constexpr (std::is_same_v<T, ExecutionDeleted>) {
           auto o = out.initExecutionDeleted();
-          o.setJobId(AsText(b.job_id));
-          o.setThingName(AsText(b.thing_name));
-          o.setExecutionNumber(b.execution_number);
+          WriteExecutionId(b, o);
           o.setForce(b.force);
         } else if constexpr (std::is_same_v<T, ThingAddedToGroup>) {
           auto o = out.initThingAddedToGroup();
@@ -320,12 +334,7 @@ EventBody ReadBody(s::Event::Body::Reader in) {
       b.document = FromText(r.getDocument());
       b.description = Read(r.getDescription());
       b.target_selection = FromSchema(r.getTargetSelection());
-      if (r.hasPresignedUrlConfig()) b.presigned_url_config = Read(r.getPresignedUrlConfig());
-      if (r.hasJobExecutionsRolloutConfig()) {
-        b.job_executions_rollout_config = Read(r.getJobExecutionsRolloutConfig());
-      }
-      if (r.hasAbortConfig()) b.abort_config = Read(r.getAbortConfig());
-      if (r.hasTimeoutConfig()) b.timeout_config = Read(r.getTimeoutConfig());
+      ReadJobConfigs(r, b);
       return b;
     }
     case W::JOB_UPDATED: {
@@ -333,12 +342,7 @@ EventBody ReadBody(s::Event::Body::Reader in) {
       JobUpdated b;
       b.job_id = FromText(r.getJobId());
       b.description = Read(r.getDescription());
-      if (r.hasPresignedUrlConfig()) b.presigned_url_config = Read(r.getPresignedUrlConfig());
-      if (r.hasJobExecutionsRolloutConfig()) {
-        b.job_executions_rollout_config = Read(r.getJobExecutionsRolloutConfig());
-      }
-      if (r.hasAbortConfig()) b.abort_config = Read(r.getAbortConfig());
-      if (r.hasTimeoutConfig()) b.timeout_config = Read(r.getTimeoutConfig());
+      ReadJobConfigs(r, b);
       return b;
     }
     case W::TARGETS_ASSOCIATED: {
@@ -365,9 +369,7 @@ EventBody ReadBody(s::Event::Body::Reader in) {
     case W::EXECUTION_STATUS_CHANGED: {
       auto r = in.getExecutionStatusChanged();
       ExecutionStatusChanged b;
-      b.job_id = FromText(r.getJobId());
-      b.thing_name = FromText(r.getThingName());
-      b.execution_number = r.getExecutionNumber();
+      ReadExecutionId(r, b);
       b.from = FromSchema(r.getFrom());
       b.to = FromSchema(r.getTo());
       b.status_details = Read(r.getStatusDetails());
@@ -378,9 +380,7 @@ EventBody ReadBody(s::Event::Body::Reader in) {
     case W::EXECUTION_CANCELED: {
       auto r = in.getExecutionCanceled();
       ExecutionCanceled b;
-      b.job_id = FromText(r.getJobId());
-      b.thing_name = FromText(r.getThingName());
-      b.execution_number = r.getExecutionNumber();
+      ReadExecutionId(r, b);
       b.from = FromSchema(r.getFrom());
       b.force = r.getForce();
       b.status_details = Read(r.getStatusDetails());
@@ -436,6 +436,15 @@ EventBody ReadBody(s::Event::Body::Reader in) {
     }
   }
   return UnknownEvent{static_cast<uint16_t>(in.which())};
+}
+
+// The envelope's previousHash, which must be a whole hash.
+Hash ReadPreviousHash(s::Event::Reader root) {
+  auto prev = root.getPreviousHash();
+  Hash out{};
+  if (prev.size() != out.size()) KJ_FAIL_REQUIRE("previousHash must be 32 bytes", prev.size());
+  std::memcpy(out.data(), prev.begin(), prev.size());
+  return out;
 }
 
 capnp::ReaderOptions BoundedReaderOptions() {
@@ -517,24 +526,14 @@ StatusOr<Event> DecodeEvent(std::string_view bytes, uint64_t sequence) {
     event.actor = FromText(root.getActor());
     event.cause = root.getCause();
     event.request_id = FromText(root.getRequestId());
-    auto prev = root.getPreviousHash();
-    if (prev.size() != event.previous_hash.size()) {
-      KJ_FAIL_REQUIRE("previousHash must be 32 bytes", prev.size());
-    }
-    std::memcpy(event.previous_hash.data(), prev.begin(), prev.size());
+    event.previous_hash = ReadPreviousHash(root);
     event.body = ReadBody(root.getBody());
     return event;
   });
 }
 
 StatusOr<Hash> DecodePreviousHash(std::string_view bytes, uint64_t sequence) {
-  return WithReader(bytes, sequence, [](s::Event::Reader root) {
-    auto prev = root.getPreviousHash();
-    Hash out{};
-    if (prev.size() != out.size()) KJ_FAIL_REQUIRE("previousHash must be 32 bytes", prev.size());
-    std::memcpy(out.data(), prev.begin(), prev.size());
-    return out;
-  });
+  return WithReader(bytes, sequence, ReadPreviousHash);
 }
 
 std::optional<Hash> PreviousHashAt(std::string_view bytes, uint64_t sequence) {

@@ -22,6 +22,15 @@ std::string ExecName(std::string_view job, std::string_view thing, int64_t numbe
 
 std::string StatusStr(ExecutionStatus s) { return std::string(ExecutionStatusName(s)); }
 
+// A command naming the version it expects fails on any other.
+Status CheckExpectedVersion(std::optional<int64_t> expected, int64_t version, std::string_view job,
+                            std::string_view thing, int64_t number) {
+  if (!expected || *expected == version) return Status::Ok();
+  return VersionConflict("expectedVersion: " + std::to_string(*expected) +
+                         " differs from the version " + std::to_string(version) + " of " +
+                         ExecName(job, thing, number));
+}
+
 int64_t Terminal(const StatusCounts& c) {
   int64_t n = 0;
   for (ExecutionStatus s : {ExecutionStatus::kSucceeded, ExecutionStatus::kFailed,
@@ -589,11 +598,8 @@ Status Decider::CancelJobExecution(const CancelJobExecutionRequest& r) {
   JOBLEDGER_RETURN_IF_ERROR(RequireJob(r.job_id).status());
   JOBLEDGER_ASSIGN_OR_RETURN(auto found, RequireExecution(r.job_id, r.thing_name, std::nullopt));
   const auto& [number, exec] = found;
-  if (r.expected_version && *r.expected_version != exec.version) {
-    return VersionConflict("expectedVersion: " + std::to_string(*r.expected_version) +
-                           " differs from the version " + std::to_string(exec.version) + " of " +
-                           ExecName(r.job_id, r.thing_name, number));
-  }
+  JOBLEDGER_RETURN_IF_ERROR(
+      CheckExpectedVersion(r.expected_version, exec.version, r.job_id, r.thing_name, number));
   if (IsTerminal(exec.status)) {
     return InvalidStateTransition(ExecName(r.job_id, r.thing_name, number) + " is " +
                                   StatusStr(exec.status) +
@@ -633,11 +639,8 @@ StatusOr<UpdateJobExecutionResponse> Decider::UpdateJobExecution(
   JOBLEDGER_ASSIGN_OR_RETURN(JobState job, RequireJob(r.job_id));
   JOBLEDGER_ASSIGN_OR_RETURN(auto found, RequireExecution(r.job_id, r.thing_name, r.execution_number));
   const auto& [number, exec] = found;
-  if (r.expected_version && *r.expected_version != exec.version) {
-    return VersionConflict("expectedVersion: " + std::to_string(*r.expected_version) +
-                           " differs from the version " + std::to_string(exec.version) + " of " +
-                           ExecName(r.job_id, r.thing_name, number));
-  }
+  JOBLEDGER_RETURN_IF_ERROR(
+      CheckExpectedVersion(r.expected_version, exec.version, r.job_id, r.thing_name, number));
   if (IsTerminal(exec.status)) {
     return InvalidStateTransition(
         "status: " + ExecName(r.job_id, r.thing_name, number) + " is " + StatusStr(exec.status) +

@@ -167,6 +167,32 @@ class Folder {
     return store_.PutJob(id.job_id, job);
   }
 
+  // An event that ends an execution (`from` to the terminal `to`): the status, the
+  // counters and the timers move, the version is the event's, `also` sets what else
+  // the event carries, and both rows are saved.
+  template <typename Body, typename Also>
+  Status EndExecution(const Body& b, ExecutionStatus from, ExecutionStatus to, Also also) {
+    JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
+    ExecutionId id{b.job_id, b.thing_name, b.execution_number};
+    JOBLEDGER_ASSIGN_OR_RETURN(ExecState exec, Exec(id));
+    const std::optional<int64_t> old_deadline = exec.deadline();
+    JOBLEDGER_RETURN_IF_ERROR(Transition(id, exec, job, from, to));
+    JOBLEDGER_RETURN_IF_ERROR(MoveTimer(id, old_deadline, exec.deadline()));
+    exec.version = b.version_number;
+    also(exec);
+    return Save(id, exec, job);
+  }
+
+  // Takes an execution's rows away: its pending entry (if it is not terminal), its
+  // timer and the execution itself.
+  Status DropExecution(const ExecutionId& id, const ExecState& exec) {
+    if (!IsTerminal(exec.status)) {
+      JOBLEDGER_RETURN_IF_ERROR(store_.DeletePending(id.thing_name, exec.queued_seq, id.job_id));
+    }
+    JOBLEDGER_RETURN_IF_ERROR(MoveTimer(id, exec.deadline(), std::nullopt));
+    return store_.DeleteExecution(id);
+  }
+
   // ---- job events ----
 
   Status On(const JobCreated& b) {
@@ -257,13 +283,7 @@ class Folder {
           execs.emplace_back(id, exec);
           return true;
         }));
-    for (const auto& [id, exec] : execs) {
-      if (!IsTerminal(exec.status)) {
-        JOBLEDGER_RETURN_IF_ERROR(store_.DeletePending(id.thing_name, exec.queued_seq, id.job_id));
-      }
-      JOBLEDGER_RETURN_IF_ERROR(MoveTimer(id, exec.deadline(), std::nullopt));
-      JOBLEDGER_RETURN_IF_ERROR(store_.DeleteExecution(id));
-    }
+    for (const auto& [id, exec] : execs) JOBLEDGER_RETURN_IF_ERROR(DropExecution(id, exec));
     return store_.DeleteJob(b.job_id);
   }
 
@@ -339,39 +359,19 @@ class Folder {
   }
 
   Status On(const ExecutionCanceled& b) {
-    JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
-    ExecutionId id{b.job_id, b.thing_name, b.execution_number};
-    JOBLEDGER_ASSIGN_OR_RETURN(ExecState exec, Exec(id));
-    const std::optional<int64_t> old_deadline = exec.deadline();
-    JOBLEDGER_RETURN_IF_ERROR(Transition(id, exec, job, b.from, ExecutionStatus::kCanceled));
-    JOBLEDGER_RETURN_IF_ERROR(MoveTimer(id, old_deadline, exec.deadline()));
-    if (b.status_details) exec.status_details = *b.status_details;
-    exec.version = b.version_number;
-    exec.force_canceled = b.force && b.from == ExecutionStatus::kInProgress;
-    return Save(id, exec, job);
+    return EndExecution(b, b.from, ExecutionStatus::kCanceled, [&](ExecState& exec) {
+      if (b.status_details) exec.status_details = *b.status_details;
+      exec.force_canceled = b.force && b.from == ExecutionStatus::kInProgress;
+    });
   }
 
   Status On(const ExecutionTimedOut& b) {
-    JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
-    ExecutionId id{b.job_id, b.thing_name, b.execution_number};
-    JOBLEDGER_ASSIGN_OR_RETURN(ExecState exec, Exec(id));
-    const std::optional<int64_t> old_deadline = exec.deadline();
-    JOBLEDGER_RETURN_IF_ERROR(
-        Transition(id, exec, job, ExecutionStatus::kInProgress, ExecutionStatus::kTimedOut));
-    JOBLEDGER_RETURN_IF_ERROR(MoveTimer(id, old_deadline, exec.deadline()));
-    exec.version = b.version_number;
-    return Save(id, exec, job);
+    return EndExecution(b, ExecutionStatus::kInProgress, ExecutionStatus::kTimedOut,
+                        [](ExecState&) {});
   }
 
   Status On(const ExecutionRemoved& b) {
-    JOBLEDGER_ASSIGN_OR_RETURN(JobState job, Job(b.job_id));
-    ExecutionId id{b.job_id, b.thing_name, b.execution_number};
-    JOBLEDGER_ASSIGN_OR_RETURN(ExecState exec, Exec(id));
-    const std::optional<int64_t> old_deadline = exec.deadline();
-    JOBLEDGER_RETURN_IF_ERROR(Transition(id, exec, job, b.from, ExecutionStatus::kRemoved));
-    JOBLEDGER_RETURN_IF_ERROR(MoveTimer(id, old_deadline, exec.deadline()));
-    exec.version = b.version_number;
-    return Save(id, exec, job);
+    return EndExecution(b, b.from, ExecutionStatus::kRemoved, [](ExecState&) {});
   }
 
   Status On(const ExecutionDeleted& b) {
@@ -381,11 +381,7 @@ class Folder {
     const bool cancel_pending = CancelPending(job);
     --job.counts[Idx(exec.status)];
     JOBLEDGER_RETURN_IF_ERROR(EndCancel(job, id.job_id, cancel_pending));
-    if (!IsTerminal(exec.status)) {
-      JOBLEDGER_RETURN_IF_ERROR(store_.DeletePending(id.thing_name, exec.queued_seq, id.job_id));
-    }
-    JOBLEDGER_RETURN_IF_ERROR(MoveTimer(id, exec.deadline(), std::nullopt));
-    JOBLEDGER_RETURN_IF_ERROR(store_.DeleteExecution(id));
+    JOBLEDGER_RETURN_IF_ERROR(DropExecution(id, exec));
     return store_.PutJob(id.job_id, job);
   }
 

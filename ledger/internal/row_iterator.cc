@@ -252,6 +252,16 @@ class ErrorRowIterator final : public RowIterator {
   Status error_;
 };
 
+// The base merged with a map of pending rows (BufferedRows or ArenaRows).
+template <typename Rows>
+std::unique_ptr<RowIterator> NewMapRowIterator(
+    std::unique_ptr<rocksdb::Iterator> base, std::string prefix, const Rows* rows,
+    std::shared_ptr<void> keepalive, std::function<void(std::unique_ptr<rocksdb::Iterator>)> release) {
+  return std::make_unique<MergingRowIterator<MapSide<Rows>>>(
+      std::move(base), std::move(prefix), MapSide<Rows>(rows), std::move(keepalive),
+      std::move(release));
+}
+
 }  // namespace
 
 std::unique_ptr<RowIterator> NewErrorRowIterator(Status error) {
@@ -270,17 +280,15 @@ std::unique_ptr<RowIterator> NewMergingRowIterator(
 std::unique_ptr<RowIterator> NewBufferedRowIterator(
     std::unique_ptr<rocksdb::Iterator> base, std::string prefix, const BufferedRows* rows,
     std::shared_ptr<void> keepalive, std::function<void(std::unique_ptr<rocksdb::Iterator>)> release) {
-  return std::make_unique<MergingRowIterator<MapSide<BufferedRows>>>(
-      std::move(base), std::move(prefix), MapSide<BufferedRows>(rows), std::move(keepalive),
-      std::move(release));
+  return NewMapRowIterator(std::move(base), std::move(prefix), rows, std::move(keepalive),
+                           std::move(release));
 }
 
 std::unique_ptr<RowIterator> NewArenaRowIterator(
     std::unique_ptr<rocksdb::Iterator> base, std::string prefix, const ArenaRows* rows,
     std::shared_ptr<void> keepalive, std::function<void(std::unique_ptr<rocksdb::Iterator>)> release) {
-  return std::make_unique<MergingRowIterator<MapSide<ArenaRows>>>(
-      std::move(base), std::move(prefix), MapSide<ArenaRows>(rows), std::move(keepalive),
-      std::move(release));
+  return NewMapRowIterator(std::move(base), std::move(prefix), rows, std::move(keepalive),
+                           std::move(release));
 }
 
 }  // namespace jobledger::internal

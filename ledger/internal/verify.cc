@@ -11,6 +11,7 @@
 #include "ledger/internal/keys.h"
 #include "ledger/internal/rocks_event_log.h"
 #include "ledger/internal/rocks_util.h"
+#include "ledger/internal/row_diff.h"
 
 namespace jobledger {
 namespace internal {
@@ -552,27 +553,10 @@ std::string PrintableKey(std::string_view key) {
 
 StatusOr<std::vector<std::string>> CompareFamilies(const RowStore& log, FamilyId a_family,
                                                    FamilyId b_family, size_t limit) {
-  std::vector<std::string> out;
   auto a = log.ScanRows(a_family, "");
   auto b = log.ScanRows(b_family, "");
-  a->SeekToFirst();
-  b->SeekToFirst();
-  while ((a->Valid() || b->Valid()) && out.size() < limit) {
-    if (a->Valid() && b->Valid() && a->key() == b->key()) {
-      if (a->value() != b->value()) out.push_back("row " + PrintableKey(a->key()) + " differs");
-      a->Next();
-      b->Next();
-    } else if (!b->Valid() || (a->Valid() && a->key() < b->key())) {
-      out.push_back("row " + PrintableKey(a->key()) + " is only in the first");
-      a->Next();
-    } else {
-      out.push_back("row " + PrintableKey(b->key()) + " is only in the second");
-      b->Next();
-    }
-  }
-  JOBLEDGER_RETURN_IF_ERROR(a->status());
-  JOBLEDGER_RETURN_IF_ERROR(b->status());
-  return out;
+  return internal::DiffRows(*a, *b, /*skip_prefix=*/{}, limit,
+                            {"differs", "is only in the first", "is only in the second"});
 }
 
 }  // namespace jobledger

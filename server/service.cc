@@ -314,6 +314,10 @@ StatusOr<HttpResponse> Read(ReadModels& reads, const std::string& op, WireInput&
     return ReadAnswer(plane, reads.ListJobs(r, at), [](const ListJobsResult& l) { return RenderListJobs(l); });
   }
   if (op == "DescribeJobExecution") {
+    if (plane == Plane::kDevice) {
+      // The device plane's shape (jobDocument, $next) needs a read of its own.
+      return InvalidRequest("DescribeJobExecution of the iot-jobs-data API is not served yet; the iot API's is");
+    }
     JOBLEDGER_RETURN_IF_ERROR(in.Finish({"executionNumber"}));
     JOBLEDGER_ASSIGN_OR_RETURN(std::optional<int64_t> number, in.QueryInt("executionNumber"));
     return ReadAnswer(plane, reads.DescribeJobExecution(in.Label("jobId"), in.Label("thingName"), number, at),

@@ -111,6 +111,8 @@ def main():
               == "InvalidStateTransitionException", "an illegal move")
         check(error_code(lambda: device.get_pending_job_executions(thingName="t2")) == ("AccessDeniedException", 403),
               "a device reading another thing")
+        check(error_code(lambda: device.describe_job_execution(thingName="t1", jobId="fw-1"))
+              == ("InvalidRequestException", 400), "the device plane's DescribeJobExecution, not served yet")
 
         # Authorization and authentication refuse, and append nothing.
         head = cli(db, "stats")["headSequence"]

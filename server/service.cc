@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <set>
@@ -394,7 +395,24 @@ HttpResponse ErrorResponse(Plane plane, const Status& status) {
                                   : Refusal(503, "ServiceUnavailableException", status.message());
 }
 
-void Service::Handle(HttpRequest request, Respond respond) {
+void Service::Handle(HttpRequest request, Respond respond_now) {
+  // Every answer is counted by operation ("-" before one is known) and status, with
+  // its latency.
+  const auto start = std::chrono::steady_clock::now();
+  auto answer = [this, start, respond_now = std::move(respond_now)](const std::string& op, HttpResponse response) {
+    metrics_.Record(op, response.status,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    respond_now(std::move(response));
+  };
+  // Health and metrics: unsigned, for probes and scrapers.
+  if (request.method == "GET" && request.target == "/ping") {
+    return answer("Ping", Json(200, nlohmann::json{{"status", "ok"}, {"headSequence", ledger_.log().head().sequence}}.dump()));
+  }
+  if (request.method == "GET" && request.target == "/metrics") {
+    return answer("Metrics",
+                  HttpResponse{200, {{"Content-Type", "text/plain; version=0.0.4"}}, metrics_.Render(ledger_.log())});
+  }
+  auto respond = [&answer](HttpResponse response) { answer("-", std::move(response)); };
   SignedRequest signed_request{request.method, request.target, request.headers, request.body};
   auto auth = Authenticate(signed_request, credentials_, ledger_.context().region, wall_clock_.NowMicros());
   if (const AuthFailure* failure = std::get_if<AuthFailure>(&auth)) {
@@ -414,15 +432,17 @@ void Service::Handle(HttpRequest request, Respond respond) {
   StatusOr<WireInput> in = WireInput::From(*match, request.body);
   if (!in.ok()) return respond(ErrorResponse(caller.plane, in.status()));
   const std::string operation(match->route->operation);
+  auto respond_op = [&answer, &operation](HttpResponse response) { answer(operation, std::move(response)); };
   const bool past = match->when.at_sequence || match->when.as_of;
   if (match->route->write) {
     if (past) {
-      return respond(ErrorResponse(caller.plane, InvalidRequest(operation + ": a write cannot be made as of a past "
-                                                                            "point (/at-seq/ or /as-of/)")));
+      return respond_op(ErrorResponse(caller.plane, InvalidRequest(operation + ": a write cannot be made as of a past "
+                                                                               "point (/at-seq/ or /as-of/)")));
     }
     // Recent SDKs resend a call that timed out with the same invocation id.
     RequestContext context{caller.principal->principal, request.Header("amz-sdk-invocation-id")};
-    return Writes().at(operation)(ledger_, caller.plane, std::move(context), *in, std::move(respond));
+    return Writes().at(operation)(ledger_, caller.plane, std::move(context), *in,
+                                  [answer, operation](HttpResponse response) { answer(operation, std::move(response)); });
   }
   ReadPoint at;
   if (match->when.at_sequence) {
@@ -430,15 +450,15 @@ void Service::Handle(HttpRequest request, Respond respond) {
   } else if (match->when.as_of) {
     std::optional<int64_t> t = ParseTime(*match->when.as_of);
     if (!t) {
-      return respond(ErrorResponse(caller.plane, InvalidRequest("as-of: must be RFC 3339 or epoch seconds, got '" +
-                                                                *match->when.as_of + "'")));
+      return respond_op(ErrorResponse(caller.plane, InvalidRequest("as-of: must be RFC 3339 or epoch seconds, got '" +
+                                                                   *match->when.as_of + "'")));
     }
     StatusOr<ReadPoint> point = AtTime(ledger_.log(), *t);
-    if (!point.ok()) return respond(ErrorResponse(caller.plane, point.status()));
+    if (!point.ok()) return respond_op(ErrorResponse(caller.plane, point.status()));
     at = *point;
   }
-  StatusOr<HttpResponse> answer = Read(reads_, operation, *in, at, caller.plane);
-  respond(answer.ok() ? std::move(*answer) : ErrorResponse(caller.plane, answer.status()));
+  StatusOr<HttpResponse> read = Read(reads_, operation, *in, at, caller.plane);
+  respond_op(read.ok() ? std::move(*read) : ErrorResponse(caller.plane, read.status()));
 }
 
 }  // namespace jobledger::server

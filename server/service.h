@@ -18,6 +18,7 @@
 #include "jobledger/read_models.h"
 #include "server/auth.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
 
 namespace jobledger::server {
 
@@ -28,7 +29,8 @@ class Service {
   Service(Ledger& ledger, ReadModels& reads, const Credentials& credentials, const Clock& wall_clock)
       : ledger_(ledger), reads_(reads), credentials_(credentials), wall_clock_(wall_clock) {}
 
-  // The HttpServer handler.
+  // The HttpServer handler. `GET /ping` ({"status": "ok", "headSequence": N}) and
+  // `GET /metrics` (server/metrics.h) are answered unsigned, for probes and scrapers.
   void Handle(HttpRequest request, Respond respond);
 
  private:
@@ -36,6 +38,7 @@ class Service {
   ReadModels& reads_;
   const Credentials& credentials_;
   const Clock& wall_clock_;
+  Metrics metrics_;
 };
 
 // The error answer for a rejection or failure on `plane`: the model's status and

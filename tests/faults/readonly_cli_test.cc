@@ -52,6 +52,7 @@ const std::set<std::string> kWritingCommands = {"create-job",
                                                 "rebuild-projections",
                                                 "import",
                                                 "compact",  // a writer that appends nothing
+                                                "serve",    // the ledger's writer while it runs
                                                 "demo"};
 
 std::string Epoch(int64_t micros) {

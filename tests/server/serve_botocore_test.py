@@ -141,6 +141,21 @@ def main():
               "a write under /at-seq/")
         check(cli(db, "stats")["headSequence"] == head, "the write under /at-seq/ appended nothing")
         check(cli(db, "verify")["verified"], "the chain verifies")
+
+        # Health and metrics, unsigned; the metrics parse as Prometheus text.
+        import re
+        import urllib.request
+        ping = json.loads(urllib.request.urlopen(endpoint + "/ping").read())
+        check(ping == {"status": "ok", "headSequence": head}, "ping: %r" % ping)
+        metrics = urllib.request.urlopen(endpoint + "/metrics").read().decode()
+        sample = re.compile(r'^[a-z_]+(\{[a-z]+="[^"]*"(,[a-z]+="[^"]*")*\})? [0-9.e+-]+$')
+        for m in metrics.splitlines():
+            check(m.startswith("# HELP ") or m.startswith("# TYPE ") or sample.match(m), "metrics line: %r" % m)
+        check('jobledger_requests_total{operation="CreateJob",status="200"} 1' in metrics, "CreateJob counted")
+        check('jobledger_requests_total{operation="CreateJob",status="409"} 1' in metrics, "the conflict counted")
+        check('jobledger_request_duration_seconds_count{operation="DescribeJob"}' in metrics, "latency histogram")
+        check("jobledger_writer_groups_total " in metrics and "jobledger_writer_queue_depth 0" in metrics,
+              "writer figures")
     finally:
         server.send_signal(signal.SIGTERM)
         try:
